@@ -1,0 +1,286 @@
+/**
+ * @module config
+ * Hubbub's configuration: one typed object with defaults, built from (lowest to highest precedence)
+ * built-in defaults < config file (JSON) < environment `HUBBUB_*` < command-line flags, and
+ * validated with messages that name the setting and say what is wrong.
+ */
+
+/** Where a room namespace keeps its history. Namespaces are matched by longest prefix of the room name. */
+export interface NamespaceRule {
+  /** Room-name prefix, e.g. `game:`; `""` matches every room. */
+  prefix: string;
+  /** No history, no recovery: messages are only fanned out (high-rate game or sensor streams). */
+  ephemeral: boolean;
+  /** Keep at most this many messages per room (0 = unlimited). */
+  maxMessages: number;
+  /** Keep messages at most this long, ms (0 = unlimited). */
+  maxAgeMs: number;
+}
+
+export interface Config {
+  /** Interface to listen on. */
+  host: string;
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  /** HS256 shared secret. Empty with no public key = dev mode (ephemeral secret). */
+  jwtSecret: string;
+  /** PEM public key (SPKI) for RS256/ES256 verification; set together with `jwtAlgorithm`. */
+  jwtPublicKey: string;
+  /** PEM private key (PKCS#8) to mint RS256/ES256 tokens with `hubbub token`; optional. */
+  jwtPrivateKey: string;
+  jwtAlgorithm: "HS256" | "RS256" | "ES256";
+  /** Allowed `Origin` values for WebSocket upgrades (exact origins or `*`); empty = same host and localhost. */
+  allowedOrigins: string[];
+  /** The client must send something at least this often, ms; dead connections close after 1.5× this. */
+  heartbeatMs: number;
+  /** Largest WebSocket message accepted, bytes (larger: close 1009). */
+  maxFrameBytes: number;
+  /** Largest encoded payload of a message, bytes (larger: reply 413). */
+  maxPayloadBytes: number;
+  maxRoomsPerSession: number;
+  maxSessionsPerUser: number;
+  maxConnections: number;
+  /** Token-bucket refill per session, frames per second. */
+  ratePerSecond: number;
+  /** Token-bucket size per session, frames. */
+  rateBurst: number;
+  /** Consecutive rate-limited frames before the session is closed (4003). */
+  rateMaxStrikes: number;
+  /** Buffered outgoing bytes per session before it is closed as a slow consumer (4001). */
+  slowConsumerBytes: number;
+  /** Ask for a token refresh this long before `exp`, ms. */
+  tokenRefreshLeadMs: number;
+  /** SQLite file for durable messages; `:memory:` keeps them in memory only. */
+  dataPath: string;
+  /** Room namespaces with retention and ephemeral settings. */
+  namespaces: NamespaceRule[];
+  /** Direct-message inbox retention. */
+  inboxMaxMessages: number;
+  inboxMaxAgeMs: number;
+  /** A resend with the same client message id within this window returns the original reply, ms. */
+  idempotencyWindowMs: number;
+  /** Senders may recall/edit their messages within this window, ms (admins always). */
+  editWindowMs: number;
+  /** Most missed messages returned by a recovering JOIN; more → `recovered: false, reason: too_many`. */
+  recoveryMaxMessages: number;
+  /** Group-commit tick: a publish is acknowledged after the batch it is in is durable, ms. */
+  commitIntervalMs: number;
+  /** Logging threshold. */
+  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  /** True when no key was configured: an ephemeral secret is generated and dev helpers are on. */
+  devMode: boolean;
+}
+
+export const DEFAULT_CONFIG: Readonly<Config> = {
+  host: "0.0.0.0",
+  port: 8080,
+  jwtSecret: "",
+  jwtPublicKey: "",
+  jwtPrivateKey: "",
+  jwtAlgorithm: "HS256",
+  allowedOrigins: [],
+  heartbeatMs: 25_000,
+  maxFrameBytes: 256 * 1024,
+  maxPayloadBytes: 64 * 1024,
+  maxRoomsPerSession: 100,
+  maxSessionsPerUser: 10,
+  maxConnections: 19_000,
+  ratePerSecond: 100,
+  rateBurst: 200,
+  rateMaxStrikes: 100,
+  slowConsumerBytes: 4 * 1024 * 1024,
+  tokenRefreshLeadMs: 60_000,
+  dataPath: "./data/hubbub.db",
+  namespaces: [{ prefix: "", ephemeral: false, maxMessages: 10_000, maxAgeMs: 30 * 24 * 3600_000 }],
+  inboxMaxMessages: 10_000,
+  inboxMaxAgeMs: 30 * 24 * 3600_000,
+  idempotencyWindowMs: 10 * 60_000,
+  editWindowMs: 2 * 60_000,
+  recoveryMaxMessages: 5_000,
+  commitIntervalMs: 2,
+  logLevel: "info",
+  devMode: false,
+};
+
+/** A setting that failed validation; `message` names the setting. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+type Kind = "string" | "int" | "bool" | "list" | "json";
+
+/** How each setting is named in the environment and on the command line, and parsed from text. */
+export const SETTINGS: Record<Exclude<keyof Config, "devMode">, { env: string; flag: string; kind: Kind; secret?: boolean; doc: string }> = {
+  host: { env: "HUBBUB_HOST", flag: "host", kind: "string", doc: "interface to listen on" },
+  port: { env: "HUBBUB_PORT", flag: "port", kind: "int", doc: "TCP port (0 = any free port)" },
+  jwtSecret: { env: "HUBBUB_JWT_SECRET", flag: "jwt-secret", kind: "string", secret: true, doc: "HS256 secret (unset with no public key = dev mode)" },
+  jwtPublicKey: { env: "HUBBUB_JWT_PUBLIC_KEY", flag: "jwt-public-key", kind: "string", doc: "PEM public key for RS256/ES256" },
+  jwtPrivateKey: { env: "HUBBUB_JWT_PRIVATE_KEY", flag: "jwt-private-key", kind: "string", secret: true, doc: "PEM private key to mint RS256/ES256 tokens" },
+  jwtAlgorithm: { env: "HUBBUB_JWT_ALGORITHM", flag: "jwt-algorithm", kind: "string", doc: "HS256, RS256 or ES256" },
+  allowedOrigins: { env: "HUBBUB_ALLOWED_ORIGINS", flag: "allowed-origins", kind: "list", doc: "comma-separated allowed Origins (default: same host and localhost)" },
+  heartbeatMs: { env: "HUBBUB_HEARTBEAT_MS", flag: "heartbeat-ms", kind: "int", doc: "client heartbeat interval, ms" },
+  maxFrameBytes: { env: "HUBBUB_MAX_FRAME_BYTES", flag: "max-frame-bytes", kind: "int", doc: "largest WebSocket message, bytes" },
+  maxPayloadBytes: { env: "HUBBUB_MAX_PAYLOAD_BYTES", flag: "max-payload-bytes", kind: "int", doc: "largest message payload, bytes" },
+  maxRoomsPerSession: { env: "HUBBUB_MAX_ROOMS_PER_SESSION", flag: "max-rooms-per-session", kind: "int", doc: "rooms one session may join" },
+  maxSessionsPerUser: { env: "HUBBUB_MAX_SESSIONS_PER_USER", flag: "max-sessions-per-user", kind: "int", doc: "concurrent sessions per user" },
+  maxConnections: { env: "HUBBUB_MAX_CONNECTIONS", flag: "max-connections", kind: "int", doc: "connections per process" },
+  ratePerSecond: { env: "HUBBUB_RATE_PER_SECOND", flag: "rate-per-second", kind: "int", doc: "frames per second per session" },
+  rateBurst: { env: "HUBBUB_RATE_BURST", flag: "rate-burst", kind: "int", doc: "rate-limit burst, frames" },
+  rateMaxStrikes: { env: "HUBBUB_RATE_MAX_STRIKES", flag: "rate-max-strikes", kind: "int", doc: "consecutive limited frames before disconnect" },
+  slowConsumerBytes: { env: "HUBBUB_SLOW_CONSUMER_BYTES", flag: "slow-consumer-bytes", kind: "int", doc: "buffered bytes before a slow consumer is closed" },
+  tokenRefreshLeadMs: { env: "HUBBUB_TOKEN_REFRESH_LEAD_MS", flag: "token-refresh-lead-ms", kind: "int", doc: "ask for a refresh this long before exp, ms" },
+  dataPath: { env: "HUBBUB_DATA_PATH", flag: "data", kind: "string", doc: "SQLite file (`:memory:` for none)" },
+  namespaces: { env: "HUBBUB_NAMESPACES", flag: "namespaces", kind: "json", doc: "JSON array of {prefix, ephemeral, maxMessages, maxAgeMs}" },
+  inboxMaxMessages: { env: "HUBBUB_INBOX_MAX_MESSAGES", flag: "inbox-max-messages", kind: "int", doc: "direct messages kept per user" },
+  inboxMaxAgeMs: { env: "HUBBUB_INBOX_MAX_AGE_MS", flag: "inbox-max-age-ms", kind: "int", doc: "direct message retention, ms" },
+  idempotencyWindowMs: { env: "HUBBUB_IDEMPOTENCY_WINDOW_MS", flag: "idempotency-window-ms", kind: "int", doc: "client message id memory, ms" },
+  editWindowMs: { env: "HUBBUB_EDIT_WINDOW_MS", flag: "edit-window-ms", kind: "int", doc: "recall/edit window for senders, ms" },
+  recoveryMaxMessages: { env: "HUBBUB_RECOVERY_MAX_MESSAGES", flag: "recovery-max-messages", kind: "int", doc: "most messages a recovering join returns" },
+  commitIntervalMs: { env: "HUBBUB_COMMIT_INTERVAL_MS", flag: "commit-interval-ms", kind: "int", doc: "group-commit tick, ms" },
+  logLevel: { env: "HUBBUB_LOG_LEVEL", flag: "log-level", kind: "string", doc: "debug, info, warn, error or silent" },
+};
+
+function parseValue(setting: string, kind: Kind, text: string): unknown {
+  switch (kind) {
+    case "string":
+      return text;
+    case "int": {
+      if (!/^-?\d+$/.test(text.trim())) throw new ConfigError(`${setting}: "${text}" is not a whole number`);
+      return Number(text);
+    }
+    case "bool":
+      if (!["true", "false", "1", "0"].includes(text)) throw new ConfigError(`${setting}: "${text}" is not true or false`);
+      return text === "true" || text === "1";
+    case "list":
+      return text.split(",").map((s) => s.trim()).filter(Boolean);
+    case "json":
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new ConfigError(`${setting}: not valid JSON`);
+      }
+  }
+}
+
+export interface ConfigSources {
+  /** Parsed config file contents (JSON object), if any. */
+  file?: Record<string, unknown>;
+  env?: Record<string, string | undefined>;
+  /** Flag name (without `--`) → text value. */
+  flags?: Record<string, string>;
+}
+
+/** Builds and validates the effective configuration. Throws {@link ConfigError} naming the bad setting. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  const known = new Set(Object.keys(SETTINGS));
+  for (const [key, value] of Object.entries(sources.file ?? {})) {
+    if (!known.has(key)) throw new ConfigError(`config file: unknown setting "${key}"`);
+    merged[key] = value;
+  }
+  const flagNames = new Map(Object.entries(SETTINGS).map(([key, s]) => [s.flag, key]));
+  for (const name of Object.keys(sources.flags ?? {})) {
+    if (!flagNames.has(name)) throw new ConfigError(`--${name}: unknown flag (see hubbub --help)`);
+  }
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const envText = sources.env?.[setting.env];
+    if (envText !== undefined && envText !== "") merged[key] = parseValue(setting.env, setting.kind, envText);
+    const flagText = sources.flags?.[setting.flag];
+    if (flagText !== undefined) merged[key] = parseValue(`--${setting.flag}`, setting.kind, flagText);
+  }
+  return validateConfig(merged);
+}
+
+function requireInt(c: Record<string, unknown>, key: keyof Config, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  const v = c[key];
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw new ConfigError(`${key}: must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+}
+
+function requireString(c: Record<string, unknown>, key: keyof Config): void {
+  if (typeof c[key] !== "string") throw new ConfigError(`${key}: must be a string`);
+}
+
+/** Checks every setting's type and range; fills `devMode`. */
+export function validateConfig(c: Record<string, unknown>): Config {
+  for (const key of ["host", "jwtSecret", "jwtPublicKey", "jwtPrivateKey", "dataPath"] as const) requireString(c, key);
+  requireInt(c, "port", 0, 65535);
+  requireInt(c, "heartbeatMs", 100, 3_600_000);
+  requireInt(c, "maxFrameBytes", 1024, 64 * 1024 * 1024);
+  requireInt(c, "maxPayloadBytes", 16, 64 * 1024 * 1024);
+  requireInt(c, "maxRoomsPerSession", 1, 100_000);
+  requireInt(c, "maxSessionsPerUser", 1, 100_000);
+  requireInt(c, "maxConnections", 1, 10_000_000);
+  requireInt(c, "ratePerSecond", 1, 1_000_000);
+  requireInt(c, "rateBurst", 1, 1_000_000);
+  requireInt(c, "rateMaxStrikes", 1, 1_000_000);
+  requireInt(c, "slowConsumerBytes", 1024, 1 << 30);
+  requireInt(c, "tokenRefreshLeadMs", 0, 86_400_000);
+  requireInt(c, "inboxMaxMessages", 0, Number.MAX_SAFE_INTEGER);
+  requireInt(c, "inboxMaxAgeMs", 0, Number.MAX_SAFE_INTEGER);
+  requireInt(c, "idempotencyWindowMs", 0, Number.MAX_SAFE_INTEGER);
+  requireInt(c, "editWindowMs", 0, Number.MAX_SAFE_INTEGER);
+  requireInt(c, "recoveryMaxMessages", 0, 1_000_000);
+  requireInt(c, "commitIntervalMs", 0, 1000);
+  if ((c.maxPayloadBytes as number) > (c.maxFrameBytes as number)) {
+    throw new ConfigError("maxPayloadBytes: must not exceed maxFrameBytes");
+  }
+  if (!["HS256", "RS256", "ES256"].includes(c.jwtAlgorithm as string)) {
+    throw new ConfigError(`jwtAlgorithm: must be HS256, RS256 or ES256, got ${JSON.stringify(c.jwtAlgorithm)}`);
+  }
+  if (c.jwtAlgorithm !== "HS256" && !c.jwtPublicKey) throw new ConfigError(`jwtPublicKey: required for ${c.jwtAlgorithm}`);
+  if (c.jwtAlgorithm === "HS256" && c.jwtSecret !== "" && (c.jwtSecret as string).length < 16) {
+    throw new ConfigError("jwtSecret: must be at least 16 characters");
+  }
+  if (!["debug", "info", "warn", "error", "silent"].includes(c.logLevel as string)) {
+    throw new ConfigError(`logLevel: must be debug, info, warn, error or silent, got ${JSON.stringify(c.logLevel)}`);
+  }
+  if (!Array.isArray(c.allowedOrigins) || !c.allowedOrigins.every((o) => typeof o === "string")) {
+    throw new ConfigError("allowedOrigins: must be a list of origins");
+  }
+  c.namespaces = validateNamespaces(c.namespaces);
+  c.devMode = c.jwtAlgorithm === "HS256" && c.jwtSecret === "";
+  return c as unknown as Config;
+}
+
+function validateNamespaces(value: unknown): NamespaceRule[] {
+  if (!Array.isArray(value)) throw new ConfigError("namespaces: must be a list of {prefix, ephemeral, maxMessages, maxAgeMs}");
+  const rules = value.map((raw, i): NamespaceRule => {
+    if (raw === null || typeof raw !== "object") throw new ConfigError(`namespaces[${i}]: must be an object`);
+    const r = raw as Record<string, unknown>;
+    const rule = {
+      prefix: r.prefix ?? "",
+      ephemeral: r.ephemeral ?? false,
+      maxMessages: r.maxMessages ?? 0,
+      maxAgeMs: r.maxAgeMs ?? 0,
+    };
+    if (typeof rule.prefix !== "string") throw new ConfigError(`namespaces[${i}].prefix: must be a string`);
+    if (typeof rule.ephemeral !== "boolean") throw new ConfigError(`namespaces[${i}].ephemeral: must be true or false`);
+    for (const k of ["maxMessages", "maxAgeMs"] as const) {
+      const n = rule[k];
+      if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new ConfigError(`namespaces[${i}].${k}: must be a whole number ≥ 0`);
+    }
+    return rule as NamespaceRule;
+  });
+  if (!rules.some((r) => r.prefix === "")) rules.push({ ...DEFAULT_CONFIG.namespaces[0]! });
+  return rules;
+}
+
+/** The rule whose prefix is the longest prefix of `room`. */
+export function namespaceOf(rules: readonly NamespaceRule[], room: string): NamespaceRule {
+  let best: NamespaceRule | undefined;
+  for (const rule of rules) {
+    if (room.startsWith(rule.prefix) && (!best || rule.prefix.length > best.prefix.length)) best = rule;
+  }
+  return best ?? DEFAULT_CONFIG.namespaces[0]!;
+}
+
+/** The configuration as printable JSON with secrets masked. */
+export function maskedConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    if (setting.secret && out[key]) out[key] = "********";
+  }
+  return out;
+}

@@ -1,0 +1,109 @@
+/**
+ * @module node/fanout
+ * Delivers server frames to everyone subscribed to a fan-out key, on this node and (through the
+ * bus) on others. A frame is encoded once per codec and the same bytes go to every socket through
+ * Bun's native `publish`. Keys: `r:<room>`, `u:<user>` (all sessions of a user), `*` (everyone).
+ * Sessions that are catching up on a key get the frame buffered instead (see Node).
+ */
+import type { Server } from "bun";
+import { type Frame, type WireCodec } from "../../proto/index.ts";
+import type { Bus, BusEvent } from "../engines/bus.ts";
+import type { Session } from "./session.ts";
+import { CATCH_UP_MAX_FRAMES } from "./session.ts";
+
+export const roomKey = (room: string) => `r:${room}`;
+export const userKey = (user: string) => `u:${user}`;
+export const EVERYONE_KEY = "*";
+
+export class Fanout {
+  private server: Server<Session> | undefined;
+  /** Local sessions using the JSON codec; JSON is encoded only when there are some. */
+  jsonSessions = 0;
+  /** Sessions catching up, by key. */
+  private readonly catchingUp = new Map<string, Set<Session>>();
+  /** Frames and bytes delivered, for metrics. */
+  published = 0;
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly bus: Bus,
+    private readonly msgpack: WireCodec,
+    private readonly json: WireCodec,
+    /** Decodes a msgpack server frame received from the bus (only needed for JSON sessions and catch-up). */
+    private readonly decodeServerFrame: (bytes: Uint8Array) => Frame,
+  ) {
+    bus.onEvent((event) => this.onBusEvent(event));
+  }
+
+  attach(server: Server<Session>): void {
+    this.server = server;
+  }
+
+  /** Delivers `frame` to every subscriber of `key` (all nodes). With `except`, that session is skipped. */
+  publish(key: string, frame: Frame, except?: Session): void {
+    const bytes = this.msgpack.encode(frame) as Uint8Array;
+    this.deliverLocal(key, frame, bytes, except);
+    this.bus.publish({ origin: this.nodeId, key, frame: bytes });
+  }
+
+  private onBusEvent(event: BusEvent): void {
+    if (event.origin === this.nodeId) return;
+    this.deliverLocal(event.key, undefined, event.frame, undefined);
+  }
+
+  private deliverLocal(key: string, frame: Frame | undefined, bytes: Uint8Array, except: Session | undefined): void {
+    const server = this.server;
+    if (!server) return;
+    this.published++;
+    if (except && !except.closed) except.ws.publish(`m:${key}`, bytes);
+    else server.publish(`m:${key}`, bytes);
+    if (this.jsonSessions > 0) {
+      frame ??= this.decodeServerFrame(bytes);
+      const text = this.json.encode(frame) as string;
+      if (except && !except.closed) except.ws.publish(`j:${key}`, text);
+      else server.publish(`j:${key}`, text);
+    }
+    const waiting = this.catchingUp.get(key);
+    if (waiting) {
+      frame ??= this.decodeServerFrame(bytes);
+      for (const session of waiting) {
+        if (session === except) continue;
+        const buffer = session.catchUp?.get(key);
+        if (!buffer) continue;
+        if (buffer.frames.length >= CATCH_UP_MAX_FRAMES) buffer.overflow = true;
+        else buffer.frames.push(frame);
+      }
+    }
+  }
+
+  /** Starts buffering `key`'s frames for `session` (it is not yet subscribed to the topic). */
+  beginCatchUp(session: Session, key: string): void {
+    session.catchUp ??= new Map();
+    session.catchUp.set(key, { frames: [], overflow: false });
+    let set = this.catchingUp.get(key);
+    if (!set) this.catchingUp.set(key, (set = new Set()));
+    set.add(session);
+  }
+
+  /**
+   * Ends buffering: returns the buffered frames (or undefined on overflow) and subscribes the
+   * session to the key's topic, in the same synchronous step so no frame is lost in between.
+   */
+  endCatchUp(session: Session, key: string, subscribe: boolean): Frame[] | undefined {
+    const buffer = session.catchUp?.get(key);
+    session.catchUp?.delete(key);
+    if (session.catchUp?.size === 0) session.catchUp = undefined;
+    const set = this.catchingUp.get(key);
+    set?.delete(session);
+    if (set?.size === 0) this.catchingUp.delete(key);
+    if (subscribe && !session.closed) session.ws.subscribe(session.topic(key));
+    if (!buffer || buffer.overflow) return undefined;
+    return buffer.frames;
+  }
+
+  /** Forgets every catch-up of a closing session. */
+  dropSession(session: Session): void {
+    if (!session.catchUp) return;
+    for (const key of [...session.catchUp.keys()]) this.endCatchUp(session, key, false);
+  }
+}

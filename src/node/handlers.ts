@@ -1,0 +1,390 @@
+/**
+ * @module node/handlers
+ * One handler per client request type. A handler returns the REPLY result (or a promise of it),
+ * `undefined` when it replies itself or the frame has no reply, and throws {@link RequestError}
+ * for a reply error. Identity always comes from `session.claims`, never from the frame.
+ */
+import {
+  FrameType,
+  ReplyCode,
+  toWire,
+  type BroadcastFrame,
+  type CountsFrame,
+  type DirectFrame,
+  type EditFrame,
+  type Frame,
+  type HistoryFrame,
+  type JoinFrame,
+  type LeaveFrame,
+  type PresenceFrame,
+  type PublishFrame,
+  type ReadFrame,
+  type RecallFrame,
+  type RefreshFrame,
+  type StatusFrame,
+  type TypingFrame,
+  type AckFrame,
+  type ClientFrame,
+} from "../../proto/index.ts";
+import { namespaceOf } from "../config.ts";
+import { newMessageId } from "../ids.ts";
+import type { StoredMessage } from "../store/port.ts";
+import { onMessageCommitted, type OutgoingMessage } from "./delivery.ts";
+import { EVERYONE_KEY, roomKey, userKey } from "./fanout.ts";
+import { channelFor, encodePayload, inboxStream, roomStream, storedToFrame } from "./messages.ts";
+import type { Node } from "./node.ts";
+import type { Session } from "./session.ts";
+
+/** A reply error: answers one request, keeps the socket open. */
+export class RequestError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Handler<F extends ClientFrame> = (node: Node, session: Session, frame: F) => unknown;
+
+const ROOM_NAME = /^[A-Za-z0-9_.:\/-]{1,200}$/;
+const HISTORY_DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 1000;
+
+function checkRoomName(room: string): void {
+  if (!ROOM_NAME.test(room)) throw new RequestError(ReplyCode.BadRequest, "room names are 1..200 of A-Z a-z 0-9 _ . : / -");
+}
+
+function requireRoomAccess(node: Node, session: Session, room: string): void {
+  checkRoomName(room);
+  if (!node.policy.canJoin(session.claims, room)) throw new RequestError(ReplyCode.Forbidden, `not allowed in room ${room}`);
+}
+
+/** A channel is a room name or `@user` (the direct conversation with that user). */
+function parseChannel(channel: string): { room: string } | { peer: string } {
+  if (channel.startsWith("@")) {
+    const peer = channel.slice(1);
+    if (peer.length === 0 || peer.length > 200) throw new RequestError(ReplyCode.BadRequest, "a direct channel is @<user id>");
+    return { peer };
+  }
+  checkRoomName(channel);
+  return { room: channel };
+}
+
+function payloadBytes(node: Node, payload: unknown): Uint8Array {
+  const bytes = encodePayload(payload);
+  if (bytes.byteLength > node.config.maxPayloadBytes) {
+    throw new RequestError(ReplyCode.TooLarge, `payload is ${bytes.byteLength} bytes; the limit is ${node.config.maxPayloadBytes}`);
+  }
+  return bytes;
+}
+
+function checkLimit(limit: number | undefined): number {
+  const value = limit ?? HISTORY_DEFAULT_LIMIT;
+  if (value < 1 || value > MAX_LIMIT) throw new RequestError(ReplyCode.BadRequest, `limit must be 1..${MAX_LIMIT}`);
+  return value;
+}
+
+const wireMessages = (messages: StoredMessage[], receiver: string) => messages.map((m) => toWire(storedToFrame(m, receiver)));
+
+const ping: Handler<ClientFrame> = (_node, session) => {
+  session.send({ type: FrameType.Pong });
+  return undefined;
+};
+
+async function join(node: Node, session: Session, frame: JoinFrame): Promise<unknown> {
+  const { room, since } = frame;
+  requireRoomAccess(node, session, room);
+  if (session.rooms.has(room)) throw new RequestError(ReplyCode.BadRequest, `already in room ${room}`);
+  if (session.rooms.size >= node.config.maxRoomsPerSession) {
+    throw new RequestError(ReplyCode.LimitExceeded, `at most ${node.config.maxRoomsPerSession} rooms per session`);
+  }
+  session.rooms.add(room);
+  const key = roomKey(room);
+  const ns = namespaceOf(node.config.namespaces, room);
+  if (ns.ephemeral) {
+    session.ws.subscribe(session.topic(key));
+    const change = await node.presence.join(room, session.user, session.id);
+    announceJoin(node, session, room, change);
+    const result: Record<string, unknown> = { epoch: "", offset: 0, recovered: false, messages: [], users: change.users, sessions: change.sessions };
+    if (since) result.reason = "ephemeral";
+    return result;
+  }
+  node.fanout.beginCatchUp(session, key);
+  let result: Record<string, unknown>;
+  let last: number;
+  let change: Awaited<ReturnType<typeof node.presence.join>>;
+  try {
+    const stream = roomStream(room);
+    const info = await node.store.streamInfo(stream);
+    last = info.head;
+    let messages: StoredMessage[] = [];
+    let reason: string | undefined;
+    if (since) {
+      if (since.epoch !== info.epoch || since.offset > info.head) reason = "epoch_changed";
+      else if (since.offset < info.oldest - 1) reason = "too_old";
+      else if (info.head - since.offset > node.config.recoveryMaxMessages) reason = "too_many";
+      else {
+        let after = since.offset;
+        for (;;) {
+          const page = await node.store.read(stream, { after, limit: MAX_LIMIT });
+          messages = messages.concat(page.messages);
+          if (page.messages.length > 0) after = page.messages[page.messages.length - 1]!.offset;
+          if (page.messages.length < MAX_LIMIT) break;
+        }
+        last = Math.max(last, after);
+      }
+    }
+    change = await node.presence.join(room, session.user, session.id);
+    result = { epoch: info.epoch, offset: last, recovered: since !== undefined && reason === undefined, messages: wireMessages(messages, session.user) };
+    if (reason) result.reason = reason;
+    result.users = change.users;
+    result.sessions = change.sessions;
+  } catch (err) {
+    node.fanout.endCatchUp(session, key, false);
+    session.rooms.delete(room);
+    throw err;
+  }
+  if (session.closed) return undefined;
+  const buffered = node.fanout.endCatchUp(session, key, true);
+  if (buffered === undefined) {
+    session.rooms.delete(room);
+    await node.leaveRoom(session, room);
+    throw new RequestError(ReplyCode.Unavailable, "room too busy to join now, retry");
+  }
+  node.reply(session, frame.rid, result);
+  const live = buffered.filter((f: Frame) => f.type !== FrameType.Message || f.offset > last);
+  if (live.length > 0 && !session.sendBatch(live)) node.onSendFailed(session);
+  announceJoin(node, session, room, change);
+  return undefined;
+}
+
+function announceJoin(node: Node, session: Session, room: string, change: { changed: boolean; users: number; sessions: number }): void {
+  if (!change.changed) return;
+  node.fanout.publish(
+    roomKey(room),
+    { type: FrameType.PresenceEvent, room, action: 1, user: session.user, users: change.users, sessions: change.sessions },
+    session,
+  );
+}
+
+async function leave(node: Node, session: Session, frame: LeaveFrame): Promise<unknown> {
+  if (!session.rooms.delete(frame.room)) throw new RequestError(ReplyCode.BadRequest, `not in room ${frame.room}`);
+  await node.leaveRoom(session, frame.room);
+  return {};
+}
+
+function publish(node: Node, session: Session, frame: PublishFrame): unknown {
+  const { room } = frame;
+  requireRoomAccess(node, session, room);
+  const now = Date.now();
+  const message: OutgoingMessage = {
+    id: newMessageId(now),
+    conversation: { kind: "room", room },
+    from: session.user,
+    time: now,
+    payload: payloadBytes(node, frame.payload),
+    streams: [roomStream(room)],
+    value: frame.payload,
+  };
+  if (frame.cmid !== undefined) message.cmid = frame.cmid;
+  node.stats.messages.room++;
+  if (namespaceOf(node.config.namespaces, room).ephemeral) {
+    onMessageCommitted(node, message, [0]);
+    return { id: message.id, offset: 0, time: now };
+  }
+  return node.committer.submit(message).then((o) => ({ id: o.id, offset: o.offsets[0], time: o.time, ...(o.duplicate ? { duplicate: true } : {}) }));
+}
+
+function direct(node: Node, session: Session, frame: DirectFrame): unknown {
+  const to = frame.user;
+  const from = session.user;
+  const now = Date.now();
+  const message: OutgoingMessage = {
+    id: newMessageId(now),
+    conversation: { kind: "direct", to },
+    from,
+    time: now,
+    payload: payloadBytes(node, frame.payload),
+    streams: to === from ? [inboxStream(to)] : [inboxStream(to), inboxStream(from)],
+    value: frame.payload,
+  };
+  if (frame.cmid !== undefined) message.cmid = frame.cmid;
+  node.stats.messages.direct++;
+  return node.committer.submit(message).then((o) => ({
+    id: o.id,
+    offset: o.offsets[o.offsets.length - 1],
+    time: o.time,
+    ...(o.duplicate ? { duplicate: true } : {}),
+  }));
+}
+
+function broadcast(node: Node, session: Session, frame: BroadcastFrame): unknown {
+  if (!node.policy.canBroadcast(session.claims)) throw new RequestError(ReplyCode.Forbidden, "only admins may broadcast");
+  payloadBytes(node, frame.payload);
+  const now = Date.now();
+  const id = newMessageId(now);
+  node.stats.messages.broadcast++;
+  node.fanout.publish(EVERYONE_KEY, { type: FrameType.Message, channel: "*", id, offset: 0, time: now, from: session.user, payload: frame.payload });
+  return { id, offset: 0, time: now };
+}
+
+async function history(node: Node, session: Session, frame: HistoryFrame): Promise<unknown> {
+  const limit = checkLimit(frame.limit);
+  const target = parseChannel(frame.channel);
+  const query = { limit, ...(frame.before !== undefined ? { before: frame.before } : {}), ...(frame.after !== undefined ? { after: frame.after } : {}) };
+  if ("room" in target) {
+    requireRoomAccess(node, session, target.room);
+    if (namespaceOf(node.config.namespaces, target.room).ephemeral) {
+      return { epoch: "", head: 0, oldest: 1, messages: [] };
+    }
+    const page = await node.store.read(roomStream(target.room), query);
+    return { epoch: page.epoch, head: page.head, oldest: page.oldest, messages: wireMessages(page.messages, session.user) };
+  }
+  const page = await node.store.read(inboxStream(session.user), { ...query, peer: target.peer });
+  return { epoch: page.epoch, head: page.head, oldest: page.oldest, messages: wireMessages(page.messages, session.user) };
+}
+
+async function presence(node: Node, session: Session, frame: PresenceFrame): Promise<unknown> {
+  requireRoomAccess(node, session, frame.room);
+  const members = await node.presence.members(frame.room);
+  return { users: members, sessions: members.reduce((sum, [, n]) => sum + n, 0) };
+}
+
+async function counts(node: Node, session: Session, frame: CountsFrame): Promise<unknown> {
+  if (frame.room !== undefined) requireRoomAccess(node, session, frame.room);
+  return node.presence.counts(frame.room);
+}
+
+async function status(node: Node, _session: Session, frame: StatusFrame): Promise<unknown> {
+  const states = await node.presence.status(frame.users);
+  return states.map((s) => [s.user, s.online, s.lastSeen ?? null]);
+}
+
+function ack(node: Node, session: Session, frame: AckFrame): undefined {
+  const user = session.user;
+  void (async () => {
+    const info = await node.store.streamInfo(inboxStream(user));
+    await node.store.advanceCursor(user, "ack", Math.min(frame.offset, info.head));
+  })().catch((err) => node.log.warn("ack failed", { session: session.id, err }));
+  return undefined;
+}
+
+async function modify(node: Node, session: Session, id: string, edit: { payload: Uint8Array; value: unknown } | undefined): Promise<unknown> {
+  const message = await node.store.getMessage(id);
+  if (!message) throw new RequestError(ReplyCode.NotFound, "no such message");
+  if (message.conversation.kind === "room" && !node.policy.canJoin(session.claims, message.conversation.room)) {
+    throw new RequestError(ReplyCode.NotFound, "no such message");
+  }
+  if (message.conversation.kind === "direct" && message.from !== session.user && message.conversation.to !== session.user && session.claims.role !== "admin") {
+    throw new RequestError(ReplyCode.NotFound, "no such message");
+  }
+  const now = Date.now();
+  const verdict = node.policy.canModify(session.claims, message.from, message.time, now);
+  if (verdict === "forbidden") throw new RequestError(ReplyCode.Forbidden, "only the sender (or an admin) may change a message");
+  if (verdict === "too_late") throw new RequestError(ReplyCode.Gone, "the edit window for this message has passed");
+  if (message.state === 2) throw new RequestError(ReplyCode.Gone, "the message was recalled");
+  const updated = await node.store.updateMessage(id, edit ? { action: "edit", payload: edit.payload, time: now } : { action: "recall", time: now });
+  if (!updated) throw new RequestError(ReplyCode.NotFound, "no such message");
+  const action = edit ? 1 : 2;
+  const push = (channel: string) => ({ type: FrameType.Update, channel, id, action, payload: edit ? edit.value : null, time: now, by: session.user }) as const;
+  const conversation = message.conversation;
+  if (conversation.kind === "room") {
+    node.fanout.publish(roomKey(conversation.room), push(conversation.room));
+  } else {
+    node.fanout.publish(userKey(conversation.to), push(channelFor(conversation, message.from, conversation.to)));
+    if (conversation.to !== message.from) node.fanout.publish(userKey(message.from), push(channelFor(conversation, message.from, message.from)));
+  }
+  return {};
+}
+
+const recall = (node: Node, session: Session, frame: RecallFrame) => modify(node, session, frame.id, undefined);
+const edit = (node: Node, session: Session, frame: EditFrame) =>
+  modify(node, session, frame.id, { payload: payloadBytes(node, frame.payload), value: frame.payload });
+
+function typing(node: Node, session: Session, frame: TypingFrame): undefined {
+  let target: { room: string } | { peer: string };
+  try {
+    target = parseChannel(frame.channel);
+  } catch {
+    return undefined; // typing is best effort: bad channels are dropped silently
+  }
+  if ("room" in target) {
+    if (session.rooms.has(target.room)) {
+      node.fanout.publish(roomKey(target.room), { type: FrameType.TypingEvent, channel: target.room, user: session.user }, session);
+    }
+  } else if (target.peer !== session.user) {
+    node.fanout.publish(userKey(target.peer), { type: FrameType.TypingEvent, channel: `@${session.user}`, user: session.user });
+  }
+  return undefined;
+}
+
+async function read(node: Node, session: Session, frame: ReadFrame): Promise<unknown> {
+  const target = parseChannel(frame.channel);
+  const user = session.user;
+  if ("room" in target) {
+    requireRoomAccess(node, session, target.room);
+    const info = await node.store.streamInfo(roomStream(target.room));
+    const offset = await node.store.advanceCursor(user, `read:${target.room}`, Math.min(frame.offset, info.head));
+    node.fanout.publish(roomKey(target.room), { type: FrameType.ReadEvent, channel: target.room, user, offset }, session);
+    return { offset };
+  }
+  const stream = inboxStream(user);
+  const info = await node.store.streamInfo(stream);
+  const offset = await node.store.advanceCursor(user, `read:@${target.peer}`, Math.min(frame.offset, info.head));
+  const at = offset > 0 ? await node.store.read(stream, { after: offset - 1, limit: 1 }) : undefined;
+  const id = at?.messages[0]?.id;
+  const event = (channel: string) => ({ type: FrameType.ReadEvent, channel, user, offset, ...(id ? { id } : {}) }) as const;
+  if (target.peer !== user) node.fanout.publish(userKey(target.peer), event(`@${user}`));
+  node.fanout.publish(userKey(user), event(`@${target.peer}`), session);
+  return { offset };
+}
+
+async function unread(node: Node, session: Session): Promise<unknown> {
+  const user = session.user;
+  const cursors = await node.store.listCursors(user, "read:");
+  const result: Record<string, number> = {};
+  const channels = new Map<string, number>();
+  for (const [name, offset] of cursors) channels.set(name.slice("read:".length), offset);
+  for (const room of session.rooms) if (!channels.has(room)) channels.set(room, 0);
+  for (const [channel, offset] of channels) {
+    if (channel.startsWith("@")) {
+      result[channel] = await node.store.countAfter(inboxStream(user), offset, channel.slice(1));
+    } else if (node.policy.canJoin(session.claims, channel) && !namespaceOf(node.config.namespaces, channel).ephemeral) {
+      result[channel] = await node.store.countAfter(roomStream(channel), offset);
+    }
+  }
+  return result;
+}
+
+async function refresh(node: Node, session: Session, frame: RefreshFrame): Promise<unknown> {
+  const verdict = await node.tokens.verify(frame.token);
+  if (!verdict.ok) throw new RequestError(ReplyCode.Unauthorized, verdict.message);
+  if (verdict.claims.sub !== session.user) throw new RequestError(ReplyCode.Unauthorized, "the new token is for another user");
+  if (node.isRevoked?.(verdict.claims)) throw new RequestError(ReplyCode.Unauthorized, "token revoked");
+  session.claims = verdict.claims;
+  session.tokenExpMs = verdict.claims.exp === undefined ? undefined : verdict.claims.exp * 1000;
+  session.refreshAsked = false;
+  return { exp: session.tokenExpMs ?? null };
+}
+
+/** Handlers by frame type. Frames missing here get ERROR 501 (if they carry a rid). */
+export const HANDLERS: Partial<Record<number, Handler<never>>> = {
+  [FrameType.Ping]: ping,
+  [FrameType.Join]: join,
+  [FrameType.Leave]: leave,
+  [FrameType.Publish]: publish,
+  [FrameType.Direct]: direct,
+  [FrameType.Broadcast]: broadcast,
+  [FrameType.History]: history,
+  [FrameType.Presence]: presence,
+  [FrameType.Counts]: counts,
+  [FrameType.Status]: status,
+  [FrameType.Ack]: ack,
+  [FrameType.Recall]: recall,
+  [FrameType.Edit]: edit,
+  [FrameType.Typing]: typing,
+  [FrameType.Read]: read,
+  [FrameType.Unread]: unread,
+  [FrameType.Refresh]: refresh,
+};

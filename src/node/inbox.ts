@@ -1,0 +1,38 @@
+/**
+ * @module node/inbox
+ * Delivery of a user's offline inbox when a session connects: every direct message after the
+ * user's ack cursor is pushed in offset order, then live direct messages follow with no gap and no
+ * duplicate (the session buffers its user key while reading the store; see Fanout catch-up).
+ */
+import { DisconnectCode, FrameType, type Frame } from "../../proto/index.ts";
+import { userKey } from "./fanout.ts";
+import { inboxStream, storedToFrame } from "./messages.ts";
+import type { Node } from "./node.ts";
+import type { Session } from "./session.ts";
+
+const PAGE = 500;
+
+export async function deliverInbox(node: Node, session: Session): Promise<void> {
+  const key = userKey(session.user);
+  const stream = inboxStream(session.user);
+  let after = await node.store.getCursor(session.user, "ack");
+  for (;;) {
+    if (session.closed) return;
+    const page = await node.store.read(stream, { after, limit: PAGE });
+    if (session.closed) return;
+    if (page.messages.length > 0) {
+      const frames = page.messages.map((m) => storedToFrame(m, session.user));
+      if (!session.sendBatch(frames)) return node.onSendFailed(session);
+      after = page.messages[page.messages.length - 1]!.offset;
+      session.inboxSent = after;
+    }
+    if (page.messages.length < PAGE) break;
+  }
+  const buffered = node.fanout.endCatchUp(session, key, true);
+  if (buffered === undefined) {
+    node.disconnect(session, DisconnectCode.SlowConsumer, "too many messages while delivering the inbox");
+    return;
+  }
+  const live = buffered.filter((f: Frame) => f.type !== FrameType.Message || f.offset > after);
+  if (live.length > 0 && !session.sendBatch(live)) node.onSendFailed(session);
+}

@@ -1,0 +1,43 @@
+/**
+ * @module node/messages
+ * Conversions between stored messages and MESSAGE frames, and the stream keys of conversations.
+ * Direct messages are shown from the receiver's side: the channel is `@<the other party>`.
+ */
+import { decode as decodeMsgpack, encode as encodeMsgpack } from "@msgpack/msgpack";
+import { FrameType, type MessageFrame, type MessageState } from "../../proto/index.ts";
+import type { Conversation, StoredMessage } from "../store/port.ts";
+
+export const roomStream = (room: string) => `room:${room}`;
+export const inboxStream = (user: string) => `inbox:${user}`;
+
+/** The channel a receiver sees a message in. */
+export function channelFor(conversation: Conversation, from: string, receiver: string): string {
+  if (conversation.kind === "room") return conversation.room;
+  return receiver === from ? `@${conversation.to}` : `@${from}`;
+}
+
+/** Payload value → bytes for storage. */
+export function encodePayload(payload: unknown): Uint8Array {
+  return encodeMsgpack(payload);
+}
+
+/** Stored payload bytes → value; a recalled message's empty payload is `null`. */
+export function decodePayload(bytes: Uint8Array): unknown {
+  return bytes.byteLength === 0 ? null : decodeMsgpack(bytes);
+}
+
+/** A stored message as the MESSAGE frame `receiver` should see. */
+export function storedToFrame(message: StoredMessage, receiver: string): MessageFrame {
+  const frame: MessageFrame = {
+    type: FrameType.Message,
+    channel: channelFor(message.conversation, message.from, receiver),
+    id: message.id,
+    offset: message.offset,
+    time: message.time,
+    from: message.from,
+    payload: decodePayload(message.payload),
+  };
+  if (message.state !== 0) frame.state = message.state as MessageState;
+  if (message.cmid !== undefined) frame.cmid = message.cmid;
+  return frame;
+}

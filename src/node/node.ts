@@ -1,0 +1,385 @@
+/**
+ * @module node/node
+ * The node: owns sessions and the user → sessions index, decodes every incoming WebSocket message
+ * in exactly one place ({@link Node.onMessage}), applies rate limits, dispatches requests to the
+ * handlers, and runs the clock (heartbeats, token expiry, slow consumers).
+ *
+ * Engines (store, presence, bus) are injected through their ports; the node never talks to sockets
+ * of other nodes, only to the bus.
+ */
+import type { ServerWebSocket } from "bun";
+import {
+  createJsonCodec,
+  createMsgpackCodec,
+  DisconnectCode,
+  FrameType,
+  ProtocolError,
+  ProtocolErrorCode,
+  ReplyCode,
+  type ClientFrame,
+  type Frame,
+  type WireCodec,
+} from "../../proto/index.ts";
+import type { Policy } from "../auth/policy.ts";
+import type { Claims, TokenService } from "../auth/tokens.ts";
+import type { Config } from "../config.ts";
+import type { Bus } from "../engines/bus.ts";
+import type { PresenceManager } from "../engines/presence.ts";
+import { newSessionId } from "../ids.ts";
+import type { Logger } from "../log.ts";
+import type { MessageStore, NewMessage } from "../store/port.ts";
+import { GroupCommitter } from "./committer.ts";
+import { EVERYONE_KEY, Fanout, roomKey, userKey } from "./fanout.ts";
+import { HANDLERS, RequestError } from "./handlers.ts";
+import { onMessageCommitted } from "./delivery.ts";
+import { deliverInbox } from "./inbox.ts";
+import { Session } from "./session.ts";
+import { NodeStats } from "./stats.ts";
+
+export interface NodeDeps {
+  config: Config;
+  log: Logger;
+  tokens: TokenService;
+  policy: Policy;
+  store: MessageStore;
+  presence: PresenceManager;
+  bus: Bus;
+  /** Unique id of this node (for the bus). */
+  nodeId?: string;
+}
+
+/** Why a connection is refused before it becomes a session. */
+export interface AdmitRefusal {
+  code: number;
+  reason: string;
+}
+
+export class Node {
+  readonly id: string;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly tokens: TokenService;
+  readonly policy: Policy;
+  readonly store: MessageStore;
+  readonly presence: PresenceManager;
+  readonly fanout: Fanout;
+  readonly committer: GroupCommitter;
+  readonly stats = new NodeStats();
+  readonly sessions = new Map<string, Session>();
+  readonly userSessions = new Map<string, Set<Session>>();
+  /** Codecs that decode only frames a client may send. */
+  readonly codecs: { msgpack: WireCodec; json: WireCodec };
+  private readonly serverFrameCodec = createMsgpackCodec({ accept: "server" });
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+  private retentionTimer: ReturnType<typeof setInterval> | undefined;
+  /** True once shutdown began: no new sessions. */
+  draining = false;
+  /** Called after a direct message is fanned out (webhooks use it to reach offline users). */
+  onDirectDelivered: ((message: NewMessage) => void) | undefined;
+  /** Token revocation check (the server API's deny-list); undefined = nothing revoked. */
+  isRevoked: ((claims: Claims) => boolean) | undefined;
+
+  constructor(deps: NodeDeps) {
+    this.id = deps.nodeId ?? newSessionId();
+    this.config = deps.config;
+    this.log = deps.log;
+    this.tokens = deps.tokens;
+    this.policy = deps.policy;
+    this.store = deps.store;
+    this.presence = deps.presence;
+    const limits = { maxStrLength: this.config.maxFrameBytes, maxBinLength: this.config.maxFrameBytes };
+    this.codecs = {
+      msgpack: createMsgpackCodec({ accept: "client", limits }),
+      json: createJsonCodec({ accept: "client", limits }),
+    };
+    this.fanout = new Fanout(this.id, deps.bus, createMsgpackCodec(), createJsonCodec(), (bytes) => this.serverFrameCodec.decode(bytes)[0]!);
+    this.committer = new GroupCommitter(this.store, this.config.commitIntervalMs, this.config.idempotencyWindowMs, (message: NewMessage, offsets: number[]) =>
+      onMessageCommitted(this, message, offsets),
+    );
+  }
+
+  /** Starts the clocks. */
+  start(): void {
+    const tick = Math.max(50, Math.min(1000, Math.floor(this.config.heartbeatMs / 4)));
+    this.sweeper = setInterval(() => this.sweep(Date.now()), tick);
+    this.retentionTimer = setInterval(() => void this.applyRetention(), 60_000);
+  }
+
+  /** The codec for a negotiated subprotocol (`msgpack` when none was offered). */
+  codecFor(json: boolean): WireCodec {
+    return json ? this.codecs.json : this.codecs.msgpack;
+  }
+
+  /** Creates the session object for a verified token; the socket is attached in {@link onOpen}. */
+  createSession(claims: Claims, json: boolean, remote: string): Session {
+    return new Session(newSessionId(), claims, this.codecFor(json), remote, Date.now(), this.config.rateBurst);
+  }
+
+  /** A connection limit that refuses this user now, if any. */
+  admitRefusal(user: string): AdmitRefusal | undefined {
+    if (this.draining) return { code: DisconnectCode.ServerShutdown, reason: "server is shutting down" };
+    if (this.sessions.size >= this.config.maxConnections) return { code: DisconnectCode.ConnectionLimit, reason: "server is at its connection limit" };
+    if ((this.userSessions.get(user)?.size ?? 0) >= this.config.maxSessionsPerUser) {
+      return { code: DisconnectCode.SessionLimit, reason: `at most ${this.config.maxSessionsPerUser} sessions per user` };
+    }
+    return undefined;
+  }
+
+  onOpen(ws: ServerWebSocket<Session>): void {
+    const session = ws.data;
+    session.ws = ws;
+    const refusal = this.admitRefusal(session.user);
+    if (refusal) {
+      session.closed = true;
+      ws.send(session.codec.encode({ type: FrameType.Disconnect, code: refusal.code, reason: refusal.reason }));
+      ws.close(refusal.code, refusal.reason);
+      this.stats.disconnect(refusal.code);
+      return;
+    }
+    this.sessions.set(session.id, session);
+    let set = this.userSessions.get(session.user);
+    if (!set) this.userSessions.set(session.user, (set = new Set()));
+    set.add(session);
+    if (!session.codec.binary) this.fanout.jsonSessions++;
+    this.stats.connects++;
+    ws.subscribe(session.topic(EVERYONE_KEY));
+    session.send({
+      type: FrameType.Hello,
+      session: session.id,
+      user: session.user,
+      time: Date.now(),
+      heartbeatMs: this.config.heartbeatMs,
+      tokenExp: session.tokenExpMs,
+      limits: {
+        maxFrameBytes: this.config.maxFrameBytes,
+        maxPayloadBytes: this.config.maxPayloadBytes,
+        maxRooms: this.config.maxRoomsPerSession,
+        ratePerSecond: this.config.ratePerSecond,
+        rateBurst: this.config.rateBurst,
+      },
+    });
+    this.fanout.beginCatchUp(session, userKey(session.user));
+    void this.presence.connect(session.user, session.id).catch((err) => this.log.error("presence connect failed", { err }));
+    void deliverInbox(this, session).catch((err) => {
+      this.log.error("inbox delivery failed", { session: session.id, err });
+      this.disconnect(session, DisconnectCode.InternalError, "inbox delivery failed");
+    });
+  }
+
+  /** Decodes and dispatches one WebSocket message: the only place incoming bytes are decoded. */
+  onMessage(ws: ServerWebSocket<Session>, data: string | Buffer): void {
+    const session = ws.data;
+    if (session.closed) return;
+    const now = Date.now();
+    session.lastSeen = now;
+    this.stats.bytesIn += typeof data === "string" ? data.length : data.byteLength;
+    let frames: Frame[];
+    try {
+      frames = session.codec.decode(data);
+    } catch (err) {
+      this.onBadFrame(session, err);
+      return;
+    }
+    for (const frame of frames) {
+      if (session.closed) return;
+      this.stats.frameIn(frame.type);
+      if (frame.type === FrameType.Pong) continue;
+      if (frame.type !== FrameType.Ping && frame.type !== FrameType.Ack) {
+        if (!session.takeToken(now, this.config.ratePerSecond, this.config.rateBurst)) {
+          if (session.strikes >= this.config.rateMaxStrikes) {
+            this.disconnect(session, DisconnectCode.RateLimited, "rate limit exceeded for too long");
+            return;
+          }
+          if ("rid" in frame) this.replyError(session, frame.rid, ReplyCode.RateLimited, "rate limited: slow down");
+          continue;
+        }
+      }
+      this.dispatch(session, frame as ClientFrame);
+    }
+  }
+
+  private onBadFrame(session: Session, err: unknown): void {
+    if (!(err instanceof ProtocolError)) {
+      this.log.error("decode failed unexpectedly", { session: session.id, err });
+      this.disconnect(session, DisconnectCode.BadFrame, "undecodable message");
+      return;
+    }
+    if (err.code === ProtocolErrorCode.UnknownType && err.frameType !== undefined) {
+      this.replyError(session, err.rid ?? 0, ReplyCode.NotImplemented, err.message);
+    } else if (err.code === ProtocolErrorCode.Malformed) {
+      // Not msgpack/JSON at all: the stream is corrupt, or the client speaks another protocol.
+      this.disconnect(session, DisconnectCode.BadFrame, `bad frame: ${err.message}`);
+    } else {
+      // Decodable but not a valid frame (shape, limits, forbidden keys): answer and keep the socket.
+      this.replyError(session, err.rid ?? 0, ReplyCode.BadRequest, err.message);
+    }
+  }
+
+  private dispatch(session: Session, frame: ClientFrame): void {
+    const handler = HANDLERS[frame.type];
+    if (!handler) {
+      if ("rid" in frame) this.replyError(session, frame.rid, ReplyCode.NotImplemented, `frame type ${frame.type} is not handled`);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = handler(this, session, frame as never);
+    } catch (err) {
+      this.onHandlerError(session, frame, err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (value) => {
+          if (value !== undefined && "rid" in frame) this.reply(session, frame.rid, value);
+        },
+        (err) => this.onHandlerError(session, frame, err),
+      );
+    } else if (result !== undefined && "rid" in frame) {
+      this.reply(session, frame.rid, result);
+    }
+  }
+
+  private onHandlerError(session: Session, frame: ClientFrame, err: unknown): void {
+    const rid = "rid" in frame ? frame.rid : 0;
+    if (err instanceof RequestError) {
+      this.replyError(session, rid, err.code, err.message);
+      return;
+    }
+    const code = (err as { code?: unknown })?.code;
+    if (code === "unavailable") {
+      this.replyError(session, rid, ReplyCode.Unavailable, "message store unavailable, retry later");
+      this.log.warn("store unavailable", { session: session.id, err });
+      return;
+    }
+    this.log.error("request failed", { session: session.id, frameType: frame.type, err });
+    this.replyError(session, rid, ReplyCode.Internal, "internal error");
+  }
+
+  reply(session: Session, rid: number, result: unknown): void {
+    if (!session.send({ type: FrameType.Reply, rid, result })) this.onSendFailed(session);
+  }
+
+  replyError(session: Session, rid: number, code: number, message: string): void {
+    this.stats.replyError(code);
+    if (!session.send({ type: FrameType.Error, rid, code, message })) this.onSendFailed(session);
+  }
+
+  /** A send was dropped by Bun: the client does not keep up. */
+  onSendFailed(session: Session): void {
+    if (!session.closed) this.disconnect(session, DisconnectCode.SlowConsumer, "slow consumer");
+  }
+
+  /** Sends a DISCONNECT advisory and closes the socket with `code`. */
+  disconnect(session: Session, code: number, reason: string): void {
+    if (session.closed) return;
+    this.stats.disconnect(code);
+    try {
+      session.ws.send(session.codec.encode({ type: FrameType.Disconnect, code, reason }));
+      session.ws.close(code, reason.slice(0, 120));
+    } catch {
+      session.ws.terminate();
+    }
+    this.onClose(session.ws);
+  }
+
+  /** Cleans up a session: rooms, presence, indexes. Idempotent. */
+  onClose(ws: ServerWebSocket<Session>): void {
+    const session = ws.data;
+    if (!this.sessions.has(session.id)) {
+      session.closed = true;
+      return;
+    }
+    session.closed = true;
+    this.sessions.delete(session.id);
+    const set = this.userSessions.get(session.user);
+    set?.delete(session);
+    if (set?.size === 0) this.userSessions.delete(session.user);
+    if (!session.codec.binary) this.fanout.jsonSessions--;
+    this.fanout.dropSession(session);
+    this.stats.disconnects++;
+    const now = Date.now();
+    for (const room of session.rooms) void this.leaveRoom(session, room);
+    session.rooms.clear();
+    void this.presence.disconnect(session.user, session.id, now).catch((err) => this.log.error("presence disconnect failed", { err }));
+  }
+
+  /** Removes a session from a room's presence and tells the room if the user left. */
+  async leaveRoom(session: Session, room: string): Promise<void> {
+    if (!session.closed) session.ws.unsubscribe(session.topic(roomKey(room)));
+    const change = await this.presence.leave(room, session.user, session.id);
+    if (change.changed) {
+      this.fanout.publish(roomKey(room), {
+        type: FrameType.PresenceEvent,
+        room,
+        action: 2,
+        user: session.user,
+        users: change.users,
+        sessions: change.sessions,
+      });
+    }
+  }
+
+  onPong(ws: ServerWebSocket<Session>): void {
+    ws.data.lastSeen = Date.now();
+  }
+
+  /** The periodic clock: heartbeats, WebSocket pings, token expiry, slow consumers. */
+  sweep(now: number): void {
+    const deadAfter = this.config.heartbeatMs * 1.5;
+    const pingAfter = this.config.heartbeatMs / 2;
+    for (const session of this.sessions.values()) {
+      if (session.closed) continue;
+      const idle = now - session.lastSeen;
+      if (idle > deadAfter) {
+        this.disconnect(session, DisconnectCode.HeartbeatTimeout, "no heartbeat");
+        continue;
+      }
+      if (idle > pingAfter) session.ws.ping();
+      if (session.ws.getBufferedAmount() > this.config.slowConsumerBytes) {
+        this.disconnect(session, DisconnectCode.SlowConsumer, "slow consumer");
+        continue;
+      }
+      const exp = session.tokenExpMs;
+      if (exp !== undefined) {
+        if (now >= exp) {
+          this.disconnect(session, DisconnectCode.TokenExpired, "token expired");
+          continue;
+        }
+        if (!session.refreshAsked && now >= exp - this.config.tokenRefreshLeadMs) {
+          session.refreshAsked = true;
+          session.send({ type: FrameType.TokenExpiring, exp });
+        }
+      }
+    }
+  }
+
+  /** Sessions of a user on this node. */
+  sessionsOf(user: string): ReadonlySet<Session> {
+    return this.userSessions.get(user) ?? new Set();
+  }
+
+  /** Applies retention rules to the store. */
+  async applyRetention(): Promise<number> {
+    const now = Date.now();
+    const rules = this.config.namespaces
+      .filter((ns) => !ns.ephemeral)
+      .map((ns) => ({ prefix: `room:${ns.prefix}`, maxMessages: ns.maxMessages, maxAgeMs: ns.maxAgeMs }));
+    rules.push({ prefix: "inbox:", maxMessages: this.config.inboxMaxMessages, maxAgeMs: this.config.inboxMaxAgeMs });
+    try {
+      return await this.store.applyRetention(rules, now, now - this.config.idempotencyWindowMs);
+    } catch (err) {
+      this.log.warn("retention failed", { err });
+      return 0;
+    }
+  }
+
+  /** Stops clocks, tells every session to reconnect, flushes pending writes. */
+  async shutdown(reason = "server shutting down"): Promise<void> {
+    this.draining = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.committer.drain();
+    for (const session of [...this.sessions.values()]) this.disconnect(session, DisconnectCode.ServerShutdown, reason);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * @module node/session
+ * One WebSocket connection's state: identity (from the verified token, never from frames), codec,
+ * joined rooms, heartbeat and token-expiry clocks, rate-limit bucket, and catch-up buffers.
+ * Owned by the node; stored as the Bun socket's `data`.
+ */
+import type { ServerWebSocket } from "bun";
+import type { Frame, WireCodec } from "../../proto/index.ts";
+import type { Claims } from "../auth/tokens.ts";
+
+/** Frames held back for a fan-out key while the session catches up from the store (see Node.catchUp). */
+export interface CatchUpBuffer {
+  frames: Frame[];
+  /** Set when more frames arrived than a buffer may hold; the catch-up then fails. */
+  overflow: boolean;
+}
+
+/** Most frames buffered per key while catching up. */
+export const CATCH_UP_MAX_FRAMES = 10_000;
+
+export class Session {
+  ws!: ServerWebSocket<Session>;
+  /** Rooms joined (or being joined). */
+  readonly rooms = new Set<string>();
+  /** Last time anything arrived from the client, ms. */
+  lastSeen: number;
+  /** Token expiry, ms since the Unix epoch; undefined if the token never expires. */
+  tokenExpMs: number | undefined;
+  /** True once TOKEN_EXPIRING was sent for the current token. */
+  refreshAsked = false;
+  /** Rate-limit bucket: tokens left and when it was last refilled, ms. */
+  tokens: number;
+  refilledAt: number;
+  /** Consecutive frames refused by the rate limiter. */
+  strikes = 0;
+  closed = false;
+  /** Catch-up buffers by fan-out key, only while catching up. */
+  catchUp: Map<string, CatchUpBuffer> | undefined;
+  /** Highest inbox offset pushed to this session. */
+  inboxSent = 0;
+
+  constructor(
+    readonly id: string,
+    public claims: Claims,
+    readonly codec: WireCodec,
+    readonly remote: string,
+    now: number,
+    burst: number,
+  ) {
+    this.lastSeen = now;
+    this.tokens = burst;
+    this.refilledAt = now;
+    this.tokenExpMs = claims.exp === undefined ? undefined : claims.exp * 1000;
+  }
+
+  get user(): string {
+    return this.claims.sub;
+  }
+
+  /** The Bun topic for a fan-out key in this session's codec. */
+  topic(key: string): string {
+    return (this.codec.binary ? "m:" : "j:") + key;
+  }
+
+  /**
+   * Sends one frame. Returns false when the socket is closed or Bun dropped the message because
+   * the send buffer is over its limit (the caller then disconnects the slow consumer).
+   */
+  send(frame: Frame): boolean {
+    if (this.closed) return false;
+    return this.ws.send(this.codec.encode(frame)) !== 0;
+  }
+
+  /** Sends frames batched into WebSocket messages of at most `perMessage` frames. */
+  sendBatch(frames: readonly Frame[], perMessage = 64): boolean {
+    for (let i = 0; i < frames.length; i += perMessage) {
+      if (this.closed) return false;
+      const chunk = frames.slice(i, i + perMessage);
+      const data = chunk.length === 1 ? this.codec.encode(chunk[0]!) : this.codec.encodeBatch(chunk);
+      if (this.ws.send(data) === 0) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Takes one token from the bucket (refill `rate`/s up to `burst`). Returns false when empty.
+   */
+  takeToken(now: number, rate: number, burst: number): boolean {
+    const elapsed = now - this.refilledAt;
+    if (elapsed > 0) {
+      this.tokens = Math.min(burst, this.tokens + (elapsed * rate) / 1000);
+      this.refilledAt = now;
+    }
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      this.strikes = 0;
+      return true;
+    }
+    this.strikes++;
+    return false;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * @module server/upgrade
+ * The WebSocket handshake: origin allowlist, token extraction, JWT verification and subprotocol
+ * negotiation — all before the upgrade. A refused handshake gets an HTTP error with a JSON body
+ * `{error, message}` and no upgrade.
+ */
+import type { Server } from "bun";
+import { SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK } from "../../proto/index.ts";
+import type { Node } from "../node/node.ts";
+import type { Session } from "../node/session.ts";
+
+/** Prefix of the `Sec-WebSocket-Protocol` entry that carries a token (browsers cannot set headers). */
+export const TOKEN_SUBPROTOCOL_PREFIX = "hubbub.token.";
+
+export function jsonError(status: number, error: string, message: string): Response {
+  return new Response(JSON.stringify({ error, message }), { status, headers: { "content-type": "application/json" } });
+}
+
+/** True when a browser page at `origin` may open a socket. Requests without an Origin (non-browser clients) pass. */
+export function originAllowed(origin: string | null, host: string | null, allowed: readonly string[]): boolean {
+  if (!origin) return true;
+  if (allowed.includes("*") || allowed.includes(origin)) return true;
+  if (allowed.length > 0) return false;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (url.host === host) return true;
+  return url.hostname === "localhost" || url.hostname === "127.0.0.1" || url.hostname === "[::1]";
+}
+
+function offeredProtocols(request: Request): string[] {
+  const header = request.headers.get("sec-websocket-protocol");
+  if (!header) return [];
+  return header.split(",").map((p) => p.trim()).filter(Boolean);
+}
+
+/** The token from `?token=`, `Authorization: Bearer`, or a `hubbub.token.<jwt>` subprotocol entry. */
+export function extractToken(request: Request, url: URL, protocols: string[]): string | undefined {
+  const fromQuery = url.searchParams.get("token");
+  if (fromQuery) return fromQuery;
+  const auth = request.headers.get("authorization");
+  if (auth?.toLowerCase().startsWith("bearer ")) return auth.slice(7).trim();
+  const entry = protocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
+  return entry?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+}
+
+/** Authenticates and upgrades; returns a Response only when the handshake is refused. */
+export async function handleUpgrade(node: Node, request: Request, server: Server<Session>): Promise<Response | undefined> {
+  const url = new URL(request.url);
+  if (!originAllowed(request.headers.get("origin"), request.headers.get("host"), node.config.allowedOrigins)) {
+    return jsonError(403, "forbidden_origin", "this Origin may not open a socket (see allowedOrigins)");
+  }
+  const protocols = offeredProtocols(request);
+  const codecs = protocols.filter((p) => p === SUBPROTOCOL_MSGPACK || p === SUBPROTOCOL_JSON);
+  if (protocols.length > 0 && codecs.length === 0) {
+    return jsonError(400, "unsupported_protocol", `offer ${SUBPROTOCOL_MSGPACK} or ${SUBPROTOCOL_JSON} in Sec-WebSocket-Protocol`);
+  }
+  const verdict = await node.tokens.verify(extractToken(request, url, protocols));
+  if (!verdict.ok) return jsonError(401, "unauthorized", verdict.message);
+  if (node.isRevoked?.(verdict.claims)) return jsonError(401, "unauthorized", "token revoked");
+  const selected = codecs[0];
+  const session = node.createSession(verdict.claims, selected === SUBPROTOCOL_JSON, server.requestIP(request)?.address ?? "");
+  const upgraded = server.upgrade(request, {
+    data: session,
+    headers: selected ? { "Sec-WebSocket-Protocol": selected } : undefined,
+  });
+  if (!upgraded) return jsonError(400, "upgrade_required", "expected a WebSocket upgrade request");
+  return undefined;
+}

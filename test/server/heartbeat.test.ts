@@ -1,0 +1,36 @@
+import { expect, test } from "bun:test";
+import { DisconnectCode, FrameType } from "../../proto/index.ts";
+import { rawConnect } from "../helpers/raw-ws.ts";
+import { startTestServer } from "../helpers/server.ts";
+
+test("a dead connection (never answers pings, sends nothing) is closed and leaves presence", async () => {
+  await using server = await startTestServer({ heartbeatMs: 400 });
+  const watcher = await server.client("watcher");
+  await watcher.request({ type: FrameType.Join, room: "public:hb" });
+  const raw = await rawConnect(server.port, `/ws?token=${await server.token("ghost")}`);
+  const { encode } = await import("@msgpack/msgpack");
+  raw.sendFrame(encode([FrameType.Join, 1, "public:hb"]));
+  const joined = await watcher.next((f) => f.type === FrameType.PresenceEvent);
+  expect(joined).toMatchObject({ action: 1, user: "ghost" });
+  // The raw client never answers pings and never sends again.
+  const started = Date.now();
+  await raw.ended;
+  expect(Date.now() - started).toBeLessThan(3000);
+  expect(raw.closeCode()).toBe(DisconnectCode.HeartbeatTimeout);
+  expect(await watcher.next((f) => f.type === FrameType.PresenceEvent)).toMatchObject({ action: 2, user: "ghost" });
+});
+
+test("a live client that answers WebSocket pings stays connected without sending frames", async () => {
+  await using server = await startTestServer({ heartbeatMs: 300 });
+  const client = await server.client("alive");
+  await Bun.sleep(1200);
+  expect(client.closeCode).toBeUndefined();
+  expect(await client.request({ type: FrameType.Counts })).toEqual({ users: 1, sessions: 1 });
+});
+
+test("protocol PING gets PONG", async () => {
+  await using server = await startTestServer();
+  const client = await server.client("p");
+  client.send({ type: FrameType.Ping });
+  expect(await client.next((f) => f.type === FrameType.Pong)).toEqual({ type: FrameType.Pong });
+});

@@ -1,0 +1,67 @@
+import { expect, test } from "bun:test";
+import { encode } from "@msgpack/msgpack";
+import { DisconnectCode, FrameType } from "../../proto/index.ts";
+import { rawConnect } from "../helpers/raw-ws.ts";
+import { startTestServer } from "../helpers/server.ts";
+
+test("an oversize payload gets ERROR 413 and the socket stays open", async () => {
+  await using server = await startTestServer({ maxPayloadBytes: 1024, maxFrameBytes: 8192 });
+  const c = await server.client("a");
+  await expect(c.request({ type: FrameType.Publish, room: "public:x", payload: "x".repeat(2000) })).rejects.toMatchObject({ code: 413 });
+  await expect(c.request({ type: FrameType.Direct, user: "b", payload: new Uint8Array(1500) })).rejects.toMatchObject({ code: 413 });
+  expect(await c.request({ type: FrameType.Counts })).toEqual({ users: 1, sessions: 1 });
+});
+
+test("a WebSocket message over maxFrameBytes closes the socket with 1009", async () => {
+  await using server = await startTestServer({ maxPayloadBytes: 1024, maxFrameBytes: 4096 });
+  const c = await server.client("a");
+  c.ws.send(new Uint8Array(10_000));
+  const { code } = await c.closed;
+  expect(code).toBe(1009);
+});
+
+test("rate limit: reply 429 first, disconnect 4003 on sustained abuse", async () => {
+  await using server = await startTestServer({ ratePerSecond: 5, rateBurst: 5, rateMaxStrikes: 20 });
+  const c = await server.client("spammer");
+  const results = await Promise.allSettled(Array.from({ length: 10 }, () => c.request({ type: FrameType.Counts })));
+  expect(results.filter((r) => r.status === "fulfilled").length).toBe(5);
+  expect(results.filter((r) => r.status === "rejected" && (r.reason as { code?: number }).code === 429).length).toBe(5);
+  for (let i = 0; i < 30; i++) c.send({ type: FrameType.Counts, rid: 1000 + i } as never);
+  const { code } = await c.closed;
+  expect(code).toBe(DisconnectCode.RateLimited);
+  // Others are unaffected.
+  const other = await server.client("calm");
+  expect(await other.request({ type: FrameType.Counts })).toEqual({ users: 1, sessions: 1 });
+});
+
+test("max sessions per user and max connections close with their codes", async () => {
+  await using server = await startTestServer({ maxSessionsPerUser: 2, maxConnections: 3 });
+  await server.client("a");
+  await server.client("a");
+  const third = await server.client("a", { noHello: true });
+  expect((await third.closed).code).toBe(DisconnectCode.SessionLimit);
+  await server.client("b");
+  const over = await server.client("c", { noHello: true });
+  expect((await over.closed).code).toBe(DisconnectCode.ConnectionLimit);
+});
+
+test("a slow consumer (stops reading) is disconnected with 4001; others keep being served", async () => {
+  await using server = await startTestServer({ namespaces: [{ prefix: "", ephemeral: true, maxMessages: 0, maxAgeMs: 0 }], slowConsumerBytes: 64 * 1024, heartbeatMs: 60_000, ratePerSecond: 100_000, rateBurst: 100_000 });
+  const raw = await rawConnect(server.port, `/ws?token=${await server.token("slow")}`);
+  raw.sendFrame(encode([FrameType.Join, 1, "public:firehose"]));
+  await Bun.sleep(50);
+  raw.socket.pause(); // stop reading: the kernel buffers fill, then Bun's
+  const fast = await server.client("fast");
+  await fast.request({ type: FrameType.Join, room: "public:firehose" });
+  const publisher = await server.client("pub");
+  const payload = "y".repeat(60_000);
+  for (let i = 0; i < 2000 && server.node.sessions.size === 3; i++) {
+    await publisher.request({ type: FrameType.Publish, room: "public:firehose", payload });
+  }
+  const deadline = Date.now() + 5000;
+  while (server.node.sessions.size === 3 && Date.now() < deadline) await Bun.sleep(20);
+  expect([...server.node.sessions.values()].map((s) => s.user).sort()).toEqual(["fast", "pub"]);
+  expect(server.node.stats.disconnectsByCode.get(DisconnectCode.SlowConsumer)).toBe(1);
+  expect(await fast.request({ type: FrameType.Counts })).toEqual({ users: 2, sessions: 2 });
+  raw.socket.destroy();
+});

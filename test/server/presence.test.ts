@@ -1,0 +1,57 @@
+import { expect, test } from "bun:test";
+import { FrameType, type PresenceEventFrame } from "../../proto/index.ts";
+import { startTestServer } from "../helpers/server.ts";
+
+const isPresence = (f: { type: number }) => f.type === FrameType.PresenceEvent;
+
+test("join and leave pushes go to the other members, with counts", async () => {
+  await using server = await startTestServer();
+  const alice = await server.client("alice");
+  const bob = await server.client("bob");
+  const joined = await alice.request({ type: FrameType.Join, room: "public:p" });
+  expect(joined).toMatchObject({ users: 1, sessions: 1 });
+  await bob.request({ type: FrameType.Join, room: "public:p" });
+  expect(await alice.next(isPresence)).toMatchObject({ room: "public:p", action: 1, user: "bob", users: 2, sessions: 2 });
+  expect(await alice.request({ type: FrameType.Presence, room: "public:p" })).toEqual({ users: [["alice", 1], ["bob", 1]], sessions: 2 });
+  expect(await alice.request({ type: FrameType.Counts, room: "public:p" })).toEqual({ users: 2, sessions: 2 });
+  expect(await alice.request({ type: FrameType.Counts })).toEqual({ users: 2, sessions: 2 });
+  await bob.request({ type: FrameType.Leave, room: "public:p" });
+  expect(await alice.next(isPresence)).toMatchObject({ action: 2, user: "bob", users: 1, sessions: 1 });
+});
+
+test("a user with two devices leaves a room only when the last device leaves", async () => {
+  await using server = await startTestServer();
+  const watcher = await server.client("watcher");
+  await watcher.request({ type: FrameType.Join, room: "public:d" });
+  const phone = await server.client("bob");
+  const laptop = await server.client("bob");
+  await phone.request({ type: FrameType.Join, room: "public:d" });
+  expect(await watcher.next(isPresence)).toMatchObject({ action: 1, user: "bob", users: 2, sessions: 2 });
+  await laptop.request({ type: FrameType.Join, room: "public:d" });
+  expect(await watcher.request({ type: FrameType.Counts, room: "public:d" })).toEqual({ users: 2, sessions: 3 });
+  laptop.close();
+  await laptop.closed;
+  await Bun.sleep(50);
+  expect(watcher.all<PresenceEventFrame>(FrameType.PresenceEvent).filter((f) => f.action === 2)).toHaveLength(0);
+  expect(await watcher.request({ type: FrameType.Presence, room: "public:d" })).toEqual({ users: [["bob", 1], ["watcher", 1]], sessions: 2 });
+  phone.close();
+  expect(await watcher.next(isPresence)).toMatchObject({ action: 2, user: "bob", users: 1, sessions: 1 });
+});
+
+test("user status: online while connected, offline with last-seen after", async () => {
+  await using server = await startTestServer();
+  const asker = await server.client("asker");
+  const bob = await server.client("bob");
+  expect(await asker.request({ type: FrameType.Status, users: ["bob", "nobody"] })).toEqual([
+    ["bob", true, null],
+    ["nobody", false, null],
+  ]);
+  const before = Date.now();
+  bob.close();
+  await bob.closed;
+  await Bun.sleep(30);
+  const [[user, online, lastSeen]] = await asker.request({ type: FrameType.Status, users: ["bob"] });
+  expect(user).toBe("bob");
+  expect(online).toBe(false);
+  expect(lastSeen).toBeGreaterThanOrEqual(before - 5);
+});
