@@ -27,33 +27,19 @@ import {
   type ClientFrame,
 } from "../../proto/index.ts";
 import { namespaceOf } from "../config.ts";
-import { newMessageId } from "../ids.ts";
 import type { StoredMessage } from "../store/port.ts";
-import { onMessageCommitted, type OutgoingMessage } from "./delivery.ts";
-import { EVERYONE_KEY, roomKey, userKey } from "./fanout.ts";
-import { channelFor, encodePayload, inboxStream, roomStream, storedToFrame } from "./messages.ts";
+import { broadcastToAll, checkRoomName, payloadBytes, publishToRoom, sendDirect } from "./actions.ts";
+import { roomKey, userKey } from "./fanout.ts";
+import { channelFor, inboxStream, roomStream, storedToFrame } from "./messages.ts";
 import type { Node } from "./node.ts";
+import { RequestError } from "./request-error.ts";
 import type { Session } from "./session.ts";
 
-/** A reply error: answers one request, keeps the socket open. */
-export class RequestError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 type Handler<F extends ClientFrame> = (node: Node, session: Session, frame: F) => unknown;
 
-const ROOM_NAME = /^[A-Za-z0-9_.:\/-]{1,200}$/;
 const HISTORY_DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
-
-function checkRoomName(room: string): void {
-  if (!ROOM_NAME.test(room)) throw new RequestError(ReplyCode.BadRequest, "room names are 1..200 of A-Z a-z 0-9 _ . : / -");
-}
 
 function requireRoomAccess(node: Node, session: Session, room: string): void {
   checkRoomName(room);
@@ -69,14 +55,6 @@ function parseChannel(channel: string): { room: string } | { peer: string } {
   }
   checkRoomName(channel);
   return { room: channel };
-}
-
-function payloadBytes(node: Node, payload: unknown): Uint8Array {
-  const bytes = encodePayload(payload);
-  if (bytes.byteLength > node.config.maxPayloadBytes) {
-    throw new RequestError(ReplyCode.TooLarge, `payload is ${bytes.byteLength} bytes; the limit is ${node.config.maxPayloadBytes}`);
-  }
-  return bytes;
 }
 
 function checkLimit(limit: number | undefined): number {
@@ -175,58 +153,17 @@ async function leave(node: Node, session: Session, frame: LeaveFrame): Promise<u
 }
 
 function publish(node: Node, session: Session, frame: PublishFrame): unknown {
-  const { room } = frame;
-  requireRoomAccess(node, session, room);
-  const now = Date.now();
-  const message: OutgoingMessage = {
-    id: newMessageId(now),
-    conversation: { kind: "room", room },
-    from: session.user,
-    time: now,
-    payload: payloadBytes(node, frame.payload),
-    streams: [roomStream(room)],
-    value: frame.payload,
-  };
-  if (frame.cmid !== undefined) message.cmid = frame.cmid;
-  node.stats.messages.room++;
-  if (namespaceOf(node.config.namespaces, room).ephemeral) {
-    onMessageCommitted(node, message, [0]);
-    return { id: message.id, offset: 0, time: now };
-  }
-  return node.committer.submit(message).then((o) => ({ id: o.id, offset: o.offsets[0], time: o.time, ...(o.duplicate ? { duplicate: true } : {}) }));
+  requireRoomAccess(node, session, frame.room);
+  return publishToRoom(node, session.user, frame.room, frame.payload, frame.cmid);
 }
 
 function direct(node: Node, session: Session, frame: DirectFrame): unknown {
-  const to = frame.user;
-  const from = session.user;
-  const now = Date.now();
-  const message: OutgoingMessage = {
-    id: newMessageId(now),
-    conversation: { kind: "direct", to },
-    from,
-    time: now,
-    payload: payloadBytes(node, frame.payload),
-    streams: to === from ? [inboxStream(to)] : [inboxStream(to), inboxStream(from)],
-    value: frame.payload,
-  };
-  if (frame.cmid !== undefined) message.cmid = frame.cmid;
-  node.stats.messages.direct++;
-  return node.committer.submit(message).then((o) => ({
-    id: o.id,
-    offset: o.offsets[o.offsets.length - 1],
-    time: o.time,
-    ...(o.duplicate ? { duplicate: true } : {}),
-  }));
+  return sendDirect(node, session.user, frame.user, frame.payload, frame.cmid);
 }
 
 function broadcast(node: Node, session: Session, frame: BroadcastFrame): unknown {
   if (!node.policy.canBroadcast(session.claims)) throw new RequestError(ReplyCode.Forbidden, "only admins may broadcast");
-  payloadBytes(node, frame.payload);
-  const now = Date.now();
-  const id = newMessageId(now);
-  node.stats.messages.broadcast++;
-  node.fanout.publish(EVERYONE_KEY, { type: FrameType.Message, channel: "*", id, offset: 0, time: now, from: session.user, payload: frame.payload });
-  return { id, offset: 0, time: now };
+  return broadcastToAll(node, session.user, frame.payload);
 }
 
 async function history(node: Node, session: Session, frame: HistoryFrame): Promise<unknown> {

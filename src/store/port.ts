@@ -77,6 +77,12 @@ export interface ReadQuery {
   before?: number;
   /** At most this many messages (1..1000). With `before` and no `after`, the newest ones. */
   limit: number;
+  /**
+   * Only direct messages between the stream's owner and this user (for `inbox:<owner>` streams:
+   * messages whose sender is `peer`, or whose sender is the owner and recipient is `peer`).
+   * Offsets keep their stream meaning; pages are simply sparser.
+   */
+  peer?: string;
 }
 
 export interface ReadResult extends StreamInfo {

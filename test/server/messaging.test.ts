@@ -34,7 +34,7 @@ describe("direct messages", () => {
     expect(m.from).toBe("mallory");
     expect(m.channel).toBe("@mallory");
     // A client may not send server frames (e.g. a forged MESSAGE push).
-    mallory.ws.send(codec.encode({ type: FrameType.Message, channel: "@bob", id: "x", offset: 1, time: 1, from: "bob", payload: "forged" }) as Uint8Array);
+    mallory.ws.send(codec.encode({ type: FrameType.Message, channel: "@bob", id: "x", offset: 1, time: 1, from: "bob", payload: "forged" }) as Uint8Array<ArrayBuffer>);
     const err = await mallory.next((f) => f.type === FrameType.Error).catch(() => undefined);
     expect(err ?? mallory.all(FrameType.Error)[0]).toBeDefined();
     await Bun.sleep(50);

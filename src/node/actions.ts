@@ -1,0 +1,92 @@
+/**
+ * @module node/actions
+ * The operations that create messages, shared by WebSocket handlers and the server HTTP API:
+ * publish to a room, send a direct message, broadcast. Each validates size, builds the message,
+ * and either fans it out at once (ephemeral rooms, broadcasts) or hands it to group commit, whose
+ * fan-out happens when it is durable. Authorization is the caller's job (policy hooks for clients,
+ * API keys for backends).
+ */
+import { FrameType, ReplyCode } from "../../proto/index.ts";
+import { namespaceOf } from "../config.ts";
+import { newMessageId } from "../ids.ts";
+import { onMessageCommitted, type OutgoingMessage } from "./delivery.ts";
+import { EVERYONE_KEY } from "./fanout.ts";
+import { encodePayload, inboxStream, roomStream } from "./messages.ts";
+import type { Node } from "./node.ts";
+import { RequestError } from "./request-error.ts";
+
+/** What the sender hears back: the message id, its offset (room, or the sender's inbox), server time. */
+export interface SendResult {
+  id: string;
+  offset: number;
+  time: number;
+  /** True when this was a resend of an already stored client message id. */
+  duplicate?: boolean;
+}
+
+const ROOM_NAME = /^[A-Za-z0-9_.:\/-]{1,200}$/;
+
+/** Throws 400 unless `room` is a valid room name. */
+export function checkRoomName(room: string): void {
+  if (!ROOM_NAME.test(room)) throw new RequestError(ReplyCode.BadRequest, "room names are 1..200 of A-Z a-z 0-9 _ . : / -");
+}
+
+/** Payload value → stored bytes; throws 413 when over `maxPayloadBytes`. */
+export function payloadBytes(node: Node, payload: unknown): Uint8Array {
+  const bytes = encodePayload(payload);
+  if (bytes.byteLength > node.config.maxPayloadBytes) {
+    throw new RequestError(ReplyCode.TooLarge, `payload is ${bytes.byteLength} bytes; the limit is ${node.config.maxPayloadBytes}`);
+  }
+  return bytes;
+}
+
+/** Publishes to a room as `from`. Resolves once durable (at once in an ephemeral namespace). */
+export function publishToRoom(node: Node, from: string, room: string, payload: unknown, cmid?: string): SendResult | Promise<SendResult> {
+  checkRoomName(room);
+  const now = Date.now();
+  const message: OutgoingMessage = {
+    id: newMessageId(now),
+    conversation: { kind: "room", room },
+    from,
+    time: now,
+    payload: payloadBytes(node, payload),
+    streams: [roomStream(room)],
+    value: payload,
+  };
+  if (cmid !== undefined) message.cmid = cmid;
+  node.stats.messages.room++;
+  if (namespaceOf(node.config.namespaces, room).ephemeral) {
+    onMessageCommitted(node, message, [0]);
+    return { id: message.id, offset: 0, time: now };
+  }
+  return node.committer.submit(message).then((o) => ({ id: o.id, offset: o.offsets[0]!, time: o.time, ...(o.duplicate ? { duplicate: true } : {}) }));
+}
+
+/** Sends a direct message from `from` to `to`: stored in both inboxes, pushed to both users' sessions. */
+export async function sendDirect(node: Node, from: string, to: string, payload: unknown, cmid?: string): Promise<SendResult> {
+  if (to.length === 0 || to.length > 200) throw new RequestError(ReplyCode.BadRequest, "user ids are 1..200 characters");
+  const now = Date.now();
+  const message: OutgoingMessage = {
+    id: newMessageId(now),
+    conversation: { kind: "direct", to },
+    from,
+    time: now,
+    payload: payloadBytes(node, payload),
+    streams: to === from ? [inboxStream(to)] : [inboxStream(to), inboxStream(from)],
+    value: payload,
+  };
+  if (cmid !== undefined) message.cmid = cmid;
+  node.stats.messages.direct++;
+  const o = await node.committer.submit(message);
+  return { id: o.id, offset: o.offsets[o.offsets.length - 1]!, time: o.time, ...(o.duplicate ? { duplicate: true } : {}) };
+}
+
+/** Pushes a message to every connected session on every node. Not stored. */
+export function broadcastToAll(node: Node, from: string, payload: unknown): SendResult {
+  payloadBytes(node, payload);
+  const now = Date.now();
+  const id = newMessageId(now);
+  node.stats.messages.broadcast++;
+  node.fanout.publish(EVERYONE_KEY, { type: FrameType.Message, channel: "*", id, offset: 0, time: now, from, payload });
+  return { id, offset: 0, time: now };
+}

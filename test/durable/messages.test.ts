@@ -1,0 +1,119 @@
+import { expect, test } from "bun:test";
+import { FrameType, ReplyCode, type MessageFrame, type UpdateFrame } from "../../proto/index.ts";
+import { startTestServer } from "../helpers/server.ts";
+import { fromWireMessages } from "../helpers/messages.ts";
+
+const isMessage = (f: { type: number }) => f.type === FrameType.Message;
+const isUpdate = (f: { type: number }) => f.type === FrameType.Update;
+
+test("a resend with the same client message id is a no-op that returns the original reply", async () => {
+  await using server = await startTestServer();
+  const a = await server.client("a");
+  const b = await server.client("b");
+  await b.request({ type: FrameType.Join, room: "public:idem" });
+  const first = await a.request({ type: FrameType.Publish, room: "public:idem", payload: "once", cmid: "c-1" });
+  const again = await a.request({ type: FrameType.Publish, room: "public:idem", payload: "once", cmid: "c-1" });
+  expect(again).toMatchObject({ id: first.id, offset: first.offset, time: first.time });
+  // Two sends of one cmid in the same group-commit batch.
+  const [x, y] = await Promise.all([
+    a.request({ type: FrameType.Publish, room: "public:idem", payload: "twice", cmid: "c-2" }),
+    a.request({ type: FrameType.Publish, room: "public:idem", payload: "twice", cmid: "c-2" }),
+  ]);
+  expect(y.id).toBe(x.id);
+  const dm1 = await a.request({ type: FrameType.Direct, user: "b", payload: "dm", cmid: "c-3" });
+  const dm2 = await a.request({ type: FrameType.Direct, user: "b", payload: "dm", cmid: "c-3" });
+  expect(dm2.id).toBe(dm1.id);
+  await Bun.sleep(50);
+  const seen = b.all<MessageFrame>(FrameType.Message);
+  expect(seen.filter((m) => m.payload === "once")).toHaveLength(1);
+  expect(seen.filter((m) => m.payload === "twice")).toHaveLength(1);
+  expect(seen.filter((m) => m.payload === "dm")).toHaveLength(1);
+  expect(seen.find((m) => m.payload === "once")!.cmid).toBe("c-1");
+  // Another user may use the same cmid independently.
+  const other = await b.request({ type: FrameType.Publish, room: "public:idem", payload: "mine", cmid: "c-1" });
+  expect(other.id).not.toBe(first.id);
+});
+
+test("recall and edit: the sender within the window, admins always; pushes and history show the new state", async () => {
+  await using server = await startTestServer({ editWindowMs: 300 });
+  const alice = await server.client("alice");
+  const bob = await server.client("bob");
+  const admin = await server.client("root", { mint: { role: "admin" } });
+  for (const c of [alice, bob]) await c.request({ type: FrameType.Join, room: "public:e" });
+  const m1 = await alice.request({ type: FrameType.Publish, room: "public:e", payload: "typo" });
+  const m2 = await alice.request({ type: FrameType.Publish, room: "public:e", payload: "oops" });
+  await expect(bob.request({ type: FrameType.Edit, id: m1.id, payload: "hacked" })).rejects.toMatchObject({ code: ReplyCode.Forbidden });
+  await expect(bob.request({ type: FrameType.Recall, id: m1.id })).rejects.toMatchObject({ code: ReplyCode.Forbidden });
+  await alice.request({ type: FrameType.Edit, id: m1.id, payload: "fixed" });
+  expect(await bob.next(isUpdate)).toMatchObject({ channel: "public:e", id: m1.id, action: 1, payload: "fixed", by: "alice" });
+  await alice.request({ type: FrameType.Recall, id: m2.id });
+  expect(await bob.next(isUpdate)).toMatchObject({ id: m2.id, action: 2, payload: null });
+  await expect(alice.request({ type: FrameType.Edit, id: m2.id, payload: "back" })).rejects.toMatchObject({ code: ReplyCode.Gone });
+  const history = fromWireMessages((await bob.request({ type: FrameType.History, channel: "public:e" })).messages);
+  expect(history.map((m) => [m.offset, m.state ?? 0, m.payload])).toEqual([
+    [1, 1, "fixed"],
+    [2, 2, null],
+  ]);
+  const m3 = await alice.request({ type: FrameType.Publish, room: "public:e", payload: "late" });
+  await Bun.sleep(350);
+  await expect(alice.request({ type: FrameType.Recall, id: m3.id })).rejects.toMatchObject({ code: ReplyCode.Gone });
+  await admin.request({ type: FrameType.Recall, id: m3.id });
+  await expect(alice.request({ type: FrameType.Recall, id: "no-such-id" })).rejects.toMatchObject({ code: ReplyCode.NotFound });
+});
+
+test("recalling a direct message tells both parties, each in their own channel", async () => {
+  await using server = await startTestServer();
+  const alice = await server.client("alice");
+  const bob = await server.client("bob");
+  const sent = await alice.request({ type: FrameType.Direct, user: "bob", payload: "secret" });
+  await bob.next(isMessage);
+  await alice.request({ type: FrameType.Recall, id: sent.id });
+  expect((await bob.next(isUpdate)) as UpdateFrame).toMatchObject({ channel: "@alice", id: sent.id, action: 2 });
+  expect((await alice.next(isUpdate)) as UpdateFrame).toMatchObject({ channel: "@bob", id: sent.id, action: 2 });
+  const mallory = await server.client("mallory");
+  await expect(mallory.request({ type: FrameType.Recall, id: sent.id })).rejects.toMatchObject({ code: ReplyCode.NotFound });
+});
+
+test("read positions: the other party sees them and unread counts follow", async () => {
+  await using server = await startTestServer();
+  const alice = await server.client("alice");
+  const bob = await server.client("bob");
+  for (const c of [alice, bob]) await c.request({ type: FrameType.Join, room: "public:rr" });
+  for (let i = 0; i < 5; i++) await alice.request({ type: FrameType.Publish, room: "public:rr", payload: i });
+  for (let i = 0; i < 3; i++) await alice.request({ type: FrameType.Direct, user: "bob", payload: `dm${i}` });
+  expect(await bob.request({ type: FrameType.Unread })).toEqual({ "public:rr": 5 });
+  expect(await bob.request({ type: FrameType.Read, channel: "public:rr", offset: 3 })).toEqual({ offset: 3 });
+  expect(await alice.next((f) => f.type === FrameType.ReadEvent)).toMatchObject({ channel: "public:rr", user: "bob", offset: 3 });
+  const dms = (await bob.collect((f) => f.type === FrameType.Message && (f as MessageFrame).channel === "@alice", 3)) as MessageFrame[];
+  await bob.request({ type: FrameType.Read, channel: "@alice", offset: dms[1]!.offset });
+  expect(await alice.next((f) => f.type === FrameType.ReadEvent)).toMatchObject({ channel: "@bob", user: "bob", id: dms[1]!.id });
+  expect(await bob.request({ type: FrameType.Unread })).toEqual({ "public:rr": 2, "@alice": 1 });
+  // Read positions never move back.
+  expect(await bob.request({ type: FrameType.Read, channel: "public:rr", offset: 1 })).toEqual({ offset: 3 });
+});
+
+test("bad queries get clear errors", async () => {
+  await using server = await startTestServer();
+  const c = await server.client("c");
+  await expect(c.request({ type: FrameType.History, channel: "public:h", limit: 0 })).rejects.toMatchObject({ code: ReplyCode.BadRequest });
+  await expect(c.request({ type: FrameType.History, channel: "public:h", limit: 100_000 })).rejects.toMatchObject({ code: ReplyCode.BadRequest });
+  await expect(c.request({ type: FrameType.History, channel: "secret:h" })).rejects.toMatchObject({ code: ReplyCode.Forbidden });
+  await expect(c.request({ type: FrameType.History, channel: "@" })).rejects.toMatchObject({ code: ReplyCode.BadRequest });
+  const { encode } = await import("@msgpack/msgpack");
+  c.ws.send(encode([FrameType.History, 6, "public:h", null, null, -1])); // a negative limit
+  expect(await c.next((f) => f.type === FrameType.Error)).toMatchObject({ rid: 6, code: ReplyCode.BadRequest });
+  const page = await c.request({ type: FrameType.History, channel: "public:h" });
+  expect(page).toMatchObject({ head: 0, messages: [] });
+});
+
+test("history pages before and after an offset", async () => {
+  await using server = await startTestServer();
+  const c = await server.client("c");
+  for (let i = 1; i <= 12; i++) await c.request({ type: FrameType.Publish, room: "public:pg", payload: i });
+  const newest = fromWireMessages((await c.request({ type: FrameType.History, channel: "public:pg", limit: 5 })).messages);
+  expect(newest.map((m) => m.payload)).toEqual([8, 9, 10, 11, 12]);
+  const before = fromWireMessages((await c.request({ type: FrameType.History, channel: "public:pg", limit: 5, before: 8 })).messages);
+  expect(before.map((m) => m.payload)).toEqual([3, 4, 5, 6, 7]);
+  const after = fromWireMessages((await c.request({ type: FrameType.History, channel: "public:pg", limit: 3, after: 2 })).messages);
+  expect(after.map((m) => m.payload)).toEqual([3, 4, 5]);
+});
