@@ -179,6 +179,10 @@ export interface MessageStore {
   applyRetention(rules: RetentionRule[], now: number, clientIdsBefore: number): Promise<number>;
   /** Deletes a stream's history and gives it a new epoch. */
   resetStream(stream: string): Promise<StreamInfo>;
+  /** Puts a token id on the deny-list until `untilMs` (keeps the later of two entries). */
+  revoke(jti: string, untilMs: number): Promise<void>;
+  /** Deny-list entries still in force at `now`; lapsed ones may be deleted. */
+  listRevocations(now: number): Promise<Map<string, number>>;
   /** True when the engine can serve requests. */
   ping(): Promise<boolean>;
   /** Flushes and releases the engine. Idempotent; every other call afterwards rejects with `unavailable`. */
