@@ -65,6 +65,25 @@ export interface Config {
   recoveryMaxMessages: number;
   /** Group-commit tick: a publish is acknowledged after the batch it is in is durable, ms. */
   commitIntervalMs: number;
+  /** Keys that authenticate the server HTTP API (`/api`); empty = the API refuses every request. */
+  apiKeys: string[];
+  /** Largest HTTP API request body, bytes (larger: 413). */
+  maxApiBodyBytes: number;
+  /** Webhook receiver URL; empty = no webhooks. */
+  webhookUrl: string;
+  /** HMAC-SHA256 key for the `Hubbub-Signature` header; required with `webhookUrl`. */
+  webhookSecret: string;
+  /** A user is reported offline only if no session returns within this grace period, ms. */
+  webhookOfflineGraceMs: number;
+  /** Most webhook events waiting; beyond it the oldest are dropped. */
+  webhookQueueMax: number;
+  /** Attempts per event before it is given up. */
+  webhookMaxAttempts: number;
+  webhookTimeoutMs: number;
+  /** On SIGTERM, clients are told to reconnect spread over this window, ms. */
+  shutdownDrainMs: number;
+  /** Shutdown finishes (and the process exits) within this time, ms. */
+  shutdownTimeoutMs: number;
   /** Logging threshold. */
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** True when no key was configured: an ephemeral secret is generated and dev helpers are on. */
@@ -98,6 +117,16 @@ export const DEFAULT_CONFIG: Readonly<Config> = {
   editWindowMs: 2 * 60_000,
   recoveryMaxMessages: 5_000,
   commitIntervalMs: 2,
+  apiKeys: [],
+  maxApiBodyBytes: 1024 * 1024,
+  webhookUrl: "",
+  webhookSecret: "",
+  webhookOfflineGraceMs: 5_000,
+  webhookQueueMax: 10_000,
+  webhookMaxAttempts: 8,
+  webhookTimeoutMs: 5_000,
+  shutdownDrainMs: 5_000,
+  shutdownTimeoutMs: 15_000,
   logLevel: "info",
   devMode: false,
 };
@@ -137,6 +166,16 @@ export const SETTINGS: Record<Exclude<keyof Config, "devMode">, { env: string; f
   editWindowMs: { env: "HUBBUB_EDIT_WINDOW_MS", flag: "edit-window-ms", kind: "int", doc: "recall/edit window for senders, ms" },
   recoveryMaxMessages: { env: "HUBBUB_RECOVERY_MAX_MESSAGES", flag: "recovery-max-messages", kind: "int", doc: "most messages a recovering join returns" },
   commitIntervalMs: { env: "HUBBUB_COMMIT_INTERVAL_MS", flag: "commit-interval-ms", kind: "int", doc: "group-commit tick, ms" },
+  apiKeys: { env: "HUBBUB_API_KEYS", flag: "api-keys", kind: "list", secret: true, doc: "comma-separated keys for the /api server API" },
+  maxApiBodyBytes: { env: "HUBBUB_MAX_API_BODY_BYTES", flag: "max-api-body-bytes", kind: "int", doc: "largest /api request body, bytes" },
+  webhookUrl: { env: "HUBBUB_WEBHOOK_URL", flag: "webhook-url", kind: "string", doc: "webhook receiver URL (empty = off)" },
+  webhookSecret: { env: "HUBBUB_WEBHOOK_SECRET", flag: "webhook-secret", kind: "string", secret: true, doc: "HMAC key for Hubbub-Signature" },
+  webhookOfflineGraceMs: { env: "HUBBUB_WEBHOOK_OFFLINE_GRACE_MS", flag: "webhook-offline-grace-ms", kind: "int", doc: "offline debounce, ms" },
+  webhookQueueMax: { env: "HUBBUB_WEBHOOK_QUEUE_MAX", flag: "webhook-queue-max", kind: "int", doc: "most queued webhook events" },
+  webhookMaxAttempts: { env: "HUBBUB_WEBHOOK_MAX_ATTEMPTS", flag: "webhook-max-attempts", kind: "int", doc: "attempts per webhook event" },
+  webhookTimeoutMs: { env: "HUBBUB_WEBHOOK_TIMEOUT_MS", flag: "webhook-timeout-ms", kind: "int", doc: "webhook request timeout, ms" },
+  shutdownDrainMs: { env: "HUBBUB_SHUTDOWN_DRAIN_MS", flag: "shutdown-drain-ms", kind: "int", doc: "spread reconnect advisories over this window, ms" },
+  shutdownTimeoutMs: { env: "HUBBUB_SHUTDOWN_TIMEOUT_MS", flag: "shutdown-timeout-ms", kind: "int", doc: "exit within this time on SIGTERM, ms" },
   logLevel: { env: "HUBBUB_LOG_LEVEL", flag: "log-level", kind: "string", doc: "debug, info, warn, error or silent" },
 };
 
@@ -223,6 +262,27 @@ export function validateConfig(c: Record<string, unknown>): Config {
   requireInt(c, "editWindowMs", 0, Number.MAX_SAFE_INTEGER);
   requireInt(c, "recoveryMaxMessages", 0, 1_000_000);
   requireInt(c, "commitIntervalMs", 0, 1000);
+  requireInt(c, "maxApiBodyBytes", 1024, 1 << 30);
+  requireInt(c, "webhookOfflineGraceMs", 0, 86_400_000);
+  requireInt(c, "webhookQueueMax", 1, 10_000_000);
+  requireInt(c, "webhookMaxAttempts", 1, 100);
+  requireInt(c, "webhookTimeoutMs", 100, 600_000);
+  requireInt(c, "shutdownDrainMs", 0, 600_000);
+  requireInt(c, "shutdownTimeoutMs", 100, 3_600_000);
+  for (const key of ["webhookUrl", "webhookSecret"] as const) requireString(c, key);
+  if (!Array.isArray(c.apiKeys) || !c.apiKeys.every((k) => typeof k === "string" && k.length >= 16)) {
+    throw new ConfigError("apiKeys: must be a list of keys of at least 16 characters");
+  }
+  if (c.webhookUrl !== "") {
+    try {
+      const url = new URL(c.webhookUrl as string);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
+    } catch {
+      throw new ConfigError(`webhookUrl: must be an http(s) URL, got ${JSON.stringify(c.webhookUrl)}`);
+    }
+    if ((c.webhookSecret as string).length < 16) throw new ConfigError("webhookSecret: required with webhookUrl, at least 16 characters");
+  }
+  if ((c.shutdownDrainMs as number) >= (c.shutdownTimeoutMs as number)) throw new ConfigError("shutdownDrainMs: must be less than shutdownTimeoutMs");
   if ((c.maxPayloadBytes as number) > (c.maxFrameBytes as number)) {
     throw new ConfigError("maxPayloadBytes: must not exceed maxFrameBytes");
   }

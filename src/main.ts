@@ -18,7 +18,8 @@ Usage:
   hubbub config check [FILE] [flags]     print the effective configuration, secrets masked
   hubbub --help | --version
 
-Configuration precedence: defaults < config file (JSON) < environment HUBBUB_* < flags.
+Configuration precedence: defaults < config file (JSON, or TOML by .toml extension; keys as in
+'config check' output) < environment HUBBUB_* < flags.
 With no HUBBUB_JWT_SECRET and no public key, 'serve' runs in dev mode with an ephemeral secret
 and prints a ready-to-use token.
 
@@ -64,13 +65,15 @@ function readConfigFile(path: string | undefined): Record<string, unknown> | und
   } catch (err) {
     fail(`cannot read config file ${path}: ${(err as Error).message}`);
   }
+  const toml = path.endsWith(".toml");
+  let value: unknown;
   try {
-    const value = JSON.parse(text);
-    if (value === null || typeof value !== "object" || Array.isArray(value)) fail(`config file ${path}: must be a JSON object`);
-    return value;
+    value = toml ? Bun.TOML.parse(text) : JSON.parse(text);
   } catch (err) {
-    fail(`config file ${path}: invalid JSON (${(err as Error).message})`);
+    fail(`config file ${path}: invalid ${toml ? "TOML" : "JSON"} (${(err as Error).message})`);
   }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) fail(`config file ${path}: must be a ${toml ? "TOML table" : "JSON object"}`);
+  return value as Record<string, unknown>;
 }
 
 function buildConfig(flags: Record<string, string>, file?: string): Config {
@@ -114,7 +117,11 @@ async function serve(args: string[]): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    server.node.log.info("shutting down", { signal });
+    server.node.log.info("shutting down", { signal, drainMs: config.shutdownDrainMs, sessions: server.node.sessions.size });
+    setTimeout(() => {
+      server.node.log.error("shutdown timed out", { timeoutMs: config.shutdownTimeoutMs });
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     server.stop().then(
       () => process.exit(0),
       (err) => {

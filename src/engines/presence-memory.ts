@@ -83,6 +83,10 @@ export class MemoryPresence implements PresenceManager {
     });
   }
 
+  async users(limit: number): Promise<string[]> {
+    return [...this.online.users.keys()].sort().slice(0, limit);
+  }
+
   async rooms(): Promise<Array<[string, Counts]>> {
     return [...this.roomMembers].map(([room, m]): [string, Counts] => [room, m.counts()]);
   }

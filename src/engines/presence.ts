@@ -43,6 +43,8 @@ export interface PresenceManager {
   counts(room?: string): Promise<Counts>;
   /** Online state of each user, in the order asked. */
   status(users: string[]): Promise<UserStatus[]>;
+  /** Online users, sorted by id, at most `limit`. */
+  users(limit: number): Promise<string[]>;
   /** Rooms with at least one member, with counts. */
   rooms(): Promise<Array<[room: string, counts: Counts]>>;
   close(): Promise<void>;

@@ -49,6 +49,18 @@ export interface NodeDeps {
   nodeId?: string;
 }
 
+/** What a node reports to the modules around it. Called synchronously; must not throw. */
+export interface NodeEvents {
+  /** A user's first session connected (per the presence engine: cluster-wide). */
+  userOnline?(user: string): void;
+  /** A user's last session closed at `at` (ms). */
+  userOffline?(user: string, at: number): void;
+  /** A direct message was stored and fanned out. */
+  directCommitted?(message: NewMessage): void;
+  /** A message was fanned out `latencyMs` after it was received. */
+  delivered?(kind: "room" | "direct", latencyMs: number): void;
+}
+
 /** Why a connection is refused before it becomes a session. */
 export interface AdmitRefusal {
   code: number;
@@ -75,8 +87,8 @@ export class Node {
   private retentionTimer: ReturnType<typeof setInterval> | undefined;
   /** True once shutdown began: no new sessions. */
   draining = false;
-  /** Called after a direct message is fanned out (webhooks use it to reach offline users). */
-  onDirectDelivered: ((message: NewMessage) => void) | undefined;
+  /** Hooks for other modules (webhooks, metrics); each is optional. */
+  readonly events: NodeEvents = {};
   /** Token revocation check (the server API's deny-list); undefined = nothing revoked. */
   isRevoked: ((claims: Claims) => boolean) | undefined;
 
@@ -160,7 +172,10 @@ export class Node {
       },
     });
     this.fanout.beginCatchUp(session, userKey(session.user));
-    void this.presence.connect(session.user, session.id).catch((err) => this.log.error("presence connect failed", { err }));
+    void this.presence.connect(session.user, session.id).then(
+      (change) => change.changed && this.events.userOnline?.(session.user),
+      (err) => this.log.error("presence connect failed", { err }),
+    );
     void deliverInbox(this, session).catch((err) => {
       this.log.error("inbox delivery failed", { session: session.id, err });
       this.disconnect(session, DisconnectCode.InternalError, "inbox delivery failed");
@@ -302,7 +317,10 @@ export class Node {
     const now = Date.now();
     for (const room of session.rooms) void this.leaveRoom(session, room);
     session.rooms.clear();
-    void this.presence.disconnect(session.user, session.id, now).catch((err) => this.log.error("presence disconnect failed", { err }));
+    void this.presence.disconnect(session.user, session.id, now).then(
+      (change) => change.changed && this.events.userOffline?.(session.user, now),
+      (err) => this.log.error("presence disconnect failed", { err }),
+    );
   }
 
   /** Removes a session from a room's presence and tells the room if the user left. */
@@ -375,12 +393,23 @@ export class Node {
     }
   }
 
-  /** Stops clocks, tells every session to reconnect, flushes pending writes. */
-  async shutdown(reason = "server shutting down"): Promise<void> {
+  /**
+   * Graceful stop: refuses new sessions, tells connected ones to reconnect (close 4000) spread
+   * evenly over `drainMs` so they do not all come back at the same instant, then flushes every
+   * pending write. Messages acknowledged before or during the drain are durable when it resolves.
+   */
+  async shutdown(drainMs = 0, reason = "server shutting down"): Promise<void> {
     this.draining = true;
     if (this.sweeper) clearInterval(this.sweeper);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    const sessions = [...this.sessions.values()];
+    const steps = drainMs > 0 ? Math.max(1, Math.min(sessions.length, Math.floor(drainMs / 20))) : 1;
+    const perStep = Math.ceil(sessions.length / steps);
+    for (let i = 0; i < sessions.length; i += perStep) {
+      if (i > 0) await Bun.sleep(drainMs / steps);
+      await this.committer.drain();
+      for (const session of sessions.slice(i, i + perStep)) this.disconnect(session, DisconnectCode.ServerShutdown, reason);
+    }
     await this.committer.drain();
-    for (const session of [...this.sessions.values()]) this.disconnect(session, DisconnectCode.ServerShutdown, reason);
   }
 }

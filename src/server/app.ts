@@ -1,16 +1,31 @@
 /**
  * @module server/app
- * The HTTP surface as an Elysia app: the `/ws` upgrade route and health probes. Further routes
- * (server API, metrics, web app) are mounted as plugins by their own modules.
+ * The HTTP surface as one Elysia app: the `/ws` upgrade route, health probes, `/metrics`, the
+ * server API under `/api` and its OpenAPI document at `/api/docs`.
  */
+import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { Server } from "bun";
+import pkg from "../../package.json" with { type: "json" };
+import { createApi, type ApiDeps } from "../api/routes.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import type { Node } from "../node/node.ts";
 import type { Session } from "../node/session.ts";
 import { handleUpgrade } from "./upgrade.ts";
 
-export function createApp(node: Node) {
+export function createApp(node: Node, metrics: Metrics, api: ApiDeps) {
   return new Elysia()
+    .use(
+      openapi({
+        path: "/api/docs",
+        documentation: {
+          info: { title: "Hubbub server API", version: pkg.version, description: "Drive Hubbub from your backend. Authenticate with `Authorization: Bearer <api key>`." },
+          components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
+          security: [{ apiKey: [] }],
+        },
+        exclude: { paths: ["/ws", "/healthz", "/readyz", "/metrics"] },
+      }),
+    )
     .get("/ws", async ({ request, server }) => {
       if (!server) return new Response("no server", { status: 500 });
       return handleUpgrade(node, request, server as unknown as Server<Session>);
@@ -20,6 +35,8 @@ export function createApp(node: Node) {
       const storeOk = await node.store.ping().catch(() => false);
       const ready = storeOk && !node.draining;
       set.status = ready ? 200 : 503;
-      return { ready, store: storeOk, draining: node.draining };
-    });
+      return { ready, store: storeOk, bus: true, draining: node.draining };
+    })
+    .get("/metrics", async () => new Response(await metrics.render(), { headers: { "content-type": metrics.contentType } }))
+    .use(createApi(api));
 }

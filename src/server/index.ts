@@ -18,6 +18,10 @@ import { Node } from "../node/node.ts";
 import type { Session } from "../node/session.ts";
 import type { MessageStore } from "../store/port.ts";
 import { openSqliteStore } from "../store/sqlite.ts";
+import { Revocations } from "../auth/revocations.ts";
+import { createMetrics } from "../metrics/metrics.ts";
+import { WebhookDispatcher } from "../webhooks/dispatcher.ts";
+import { attachWebhooks } from "../webhooks/presence-hooks.ts";
 import { createApp } from "./app.ts";
 
 /** Engines and hooks a caller may supply; defaults are the embedded ones. */
@@ -34,29 +38,59 @@ export interface HubbubServer {
   readonly node: Node;
   readonly server: Server<Session>;
   readonly app: ReturnType<typeof createApp>;
+  readonly webhooks: WebhookDispatcher | undefined;
+  readonly revocations: Revocations;
   readonly port: number;
   /** `http://host:port` */
   readonly url: string;
   /** `ws://host:port/ws` */
   readonly wsUrl: string;
-  /** Graceful stop: clients are told to reconnect, pending writes are flushed, engines closed. */
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: new connections refused, clients told to reconnect over `drainMs` (default: the
+   * configured shutdownDrainMs), pending writes flushed, webhooks given a last chance, engines closed.
+   */
+  stop(drainMs?: number): Promise<void>;
 }
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<HubbubServer> {
   const log = options.log ?? createLogger(config.logLevel);
   const tokens = options.tokens ?? (await createTokenService(config));
   const ownsStore = !options.store;
-  const store = options.store ?? openSqliteStore(config.dataPath);
+  const store = options.store ?? openSqliteStore(config.dataPath, { clientIdWindowMs: config.idempotencyWindowMs });
   const presence = options.presence ?? new MemoryPresence();
   const bus = options.bus ?? new MemoryBusHub().connect();
   const node = new Node({ config, log, tokens, policy: options.policy ?? defaultPolicy(config.editWindowMs), store, presence, bus });
-  const app = createApp(node);
+  const revocations = new Revocations(store);
+  await revocations.load();
+  node.isRevoked = (claims) => revocations.isRevoked(claims);
+  const webhooks = config.webhookUrl
+    ? new WebhookDispatcher(
+        {
+          url: config.webhookUrl,
+          secret: config.webhookSecret,
+          maxQueue: config.webhookQueueMax,
+          maxAttempts: config.webhookMaxAttempts,
+          timeoutMs: config.webhookTimeoutMs,
+          backoffBaseMs: 500,
+          backoffMaxMs: 60_000,
+          concurrency: 8,
+        },
+        log.child({ component: "webhooks" }),
+      )
+    : undefined;
+  const webhookHooks = webhooks ? attachWebhooks(node, webhooks, config.webhookOfflineGraceMs) : undefined;
+  const metrics = createMetrics(node, webhooks?.stats);
+  const app = createApp(node, metrics, {
+    node,
+    revocations,
+    stats: () => ({ webhooks: webhooks ? { ...webhooks.stats, pending: webhooks.pending } : null, revokedTokens: revocations.size }),
+  });
   app.listen({
     hostname: config.host,
     port: config.port,
     reusePort: false,
     development: false,
+    maxRequestBodySize: Math.max(config.maxApiBodyBytes, config.maxFrameBytes) + 64 * 1024,
     websocket: {
       maxPayloadLength: config.maxFrameBytes,
       idleTimeout: Math.min(960, Math.max(8, Math.ceil((config.heartbeatMs * 3) / 1000))),
@@ -84,13 +118,21 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     port,
     url: `http://${host}:${port}`,
     wsUrl: `ws://${host}:${port}/ws`,
-    stop() {
+    webhooks,
+    revocations,
+    stop(drainMs = config.shutdownDrainMs) {
       stopped ??= (async () => {
-        await node.shutdown();
+        await node.shutdown(drainMs);
         server.stop(true);
+        webhookHooks?.close();
+        if (webhooks) {
+          await webhooks.flush(Math.min(2000, config.shutdownTimeoutMs / 4));
+          webhooks.close();
+        }
         await presence.close();
         await bus.close();
         if (ownsStore) await store.close();
+        log.info("stopped", { sessions: node.sessions.size });
       })();
       return stopped;
     },

@@ -49,6 +49,7 @@ export function extractToken(request: Request, url: URL, protocols: string[]): s
 
 /** Authenticates and upgrades; returns a Response only when the handshake is refused. */
 export async function handleUpgrade(node: Node, request: Request, server: Server<Session>): Promise<Response | undefined> {
+  if (node.draining) return jsonError(503, "shutting_down", "server is shutting down; reconnect to another node or retry");
   const url = new URL(request.url);
   if (!originAllowed(request.headers.get("origin"), request.headers.get("host"), node.config.allowedOrigins)) {
     return jsonError(403, "forbidden_origin", "this Origin may not open a socket (see allowedOrigins)");

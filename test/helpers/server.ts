@@ -30,7 +30,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, options: 
     },
     async [Symbol.asyncDispose]() {
       for (const c of clients) c.close();
-      await server.stop();
+      await server.stop(0);
     },
   });
 }
