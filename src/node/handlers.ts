@@ -83,6 +83,7 @@ async function join(node: Node, session: Session, frame: JoinFrame): Promise<unk
   if (ns.ephemeral) {
     session.ws.subscribe(session.topic(key));
     const change = await node.presence.join(room, session.user, session.id);
+    if (session.closed) return undoJoin(node, session, room);
     announceJoin(node, session, room, change);
     const result: Record<string, unknown> = { epoch: "", offset: 0, recovered: false, messages: [], users: change.users, sessions: change.sessions };
     if (since) result.reason = "ephemeral";
@@ -123,7 +124,7 @@ async function join(node: Node, session: Session, frame: JoinFrame): Promise<unk
     session.rooms.delete(room);
     throw err;
   }
-  if (session.closed) return undefined;
+  if (session.closed) return undoJoin(node, session, room);
   const buffered = node.fanout.endCatchUp(session, key, true);
   if (buffered === undefined) {
     session.rooms.delete(room);
@@ -134,6 +135,13 @@ async function join(node: Node, session: Session, frame: JoinFrame): Promise<unk
   const live = buffered.filter((f: Frame) => f.type !== FrameType.Message || f.offset > last);
   if (live.length > 0 && !session.sendBatch(live)) node.onSendFailed(session);
   announceJoin(node, session, room, change);
+  return undefined;
+}
+
+/** The session closed while joining: its close cleanup may have run before presence recorded the join. */
+async function undoJoin(node: Node, session: Session, room: string): Promise<undefined> {
+  session.rooms.delete(room);
+  await node.presence.leave(room, session.user, session.id);
   return undefined;
 }
 
