@@ -3,8 +3,7 @@
  * Conversions between stored messages and MESSAGE frames, and the stream keys of conversations.
  * Direct messages are shown from the receiver's side: the channel is `@<the other party>`.
  */
-import { decode as decodeMsgpack, encode as encodeMsgpack } from "@msgpack/msgpack";
-import { FrameType, type MessageFrame, type MessageState } from "../../proto/index.ts";
+import { FrameType, MsgpackReader, MsgpackWriter, type MessageFrame, type MessageState } from "../../proto/index.ts";
 import type { Conversation, StoredMessage } from "../store/port.ts";
 
 export const roomStream = (room: string) => `room:${room}`;
@@ -16,14 +15,21 @@ export function channelFor(conversation: Conversation, from: string, receiver: s
   return receiver === from ? `@${conversation.to}` : `@${from}`;
 }
 
-/** Payload value → bytes for storage. */
+const writer = new MsgpackWriter();
+const reader = new MsgpackReader();
+
+/** Payload value → bytes for storage (proto's msgpack writer: same bytes as the wire). */
 export function encodePayload(payload: unknown): Uint8Array {
-  return encodeMsgpack(payload);
+  writer.start();
+  writer.write(payload);
+  return writer.finish();
 }
 
 /** Stored payload bytes → value; a recalled message's empty payload is `null`. */
 export function decodePayload(bytes: Uint8Array): unknown {
-  return bytes.byteLength === 0 ? null : decodeMsgpack(bytes);
+  if (bytes.byteLength === 0) return null;
+  reader.reset(bytes);
+  return reader.read();
 }
 
 /** A stored message as the MESSAGE frame `receiver` should see. */

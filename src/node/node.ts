@@ -83,6 +83,8 @@ export class Node {
   /** Codecs that decode only frames a client may send. */
   readonly codecs: { msgpack: WireCodec; json: WireCodec };
   private readonly serverFrameCodec = createMsgpackCodec({ accept: "server" });
+  /** The session whose message is being decoded (codecs report invalid frames through a shared callback). */
+  private decoding: Session | undefined;
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private retentionTimer: ReturnType<typeof setInterval> | undefined;
   /** True once shutdown began: no new sessions. */
@@ -101,9 +103,13 @@ export class Node {
     this.store = deps.store;
     this.presence = deps.presence;
     const limits = { maxStrLength: this.config.maxFrameBytes, maxBinLength: this.config.maxFrameBytes };
+    // A bad frame inside a batch gets its own ERROR; the other frames of the message still run.
+    const onInvalidFrame = (err: ProtocolError) => {
+      if (this.decoding) this.onBadFrame(this.decoding, err);
+    };
     this.codecs = {
-      msgpack: createMsgpackCodec({ accept: "client", limits }),
-      json: createJsonCodec({ accept: "client", limits }),
+      msgpack: createMsgpackCodec({ accept: "client", limits, onInvalidFrame }),
+      json: createJsonCodec({ accept: "client", limits, onInvalidFrame }),
     };
     this.fanout = new Fanout(this.id, deps.bus, createMsgpackCodec(), createJsonCodec(), (bytes) => this.serverFrameCodec.decode(bytes)[0]!);
     this.committer = new GroupCommitter(this.store, this.config.commitIntervalMs, this.config.idempotencyWindowMs, (message: NewMessage, offsets: number[]) =>
@@ -190,11 +196,14 @@ export class Node {
     session.lastSeen = now;
     this.stats.bytesIn += typeof data === "string" ? data.length : data.byteLength;
     let frames: Frame[];
+    this.decoding = session;
     try {
       frames = session.codec.decode(data);
     } catch (err) {
       this.onBadFrame(session, err);
       return;
+    } finally {
+      this.decoding = undefined;
     }
     for (const frame of frames) {
       if (session.closed) return;

@@ -38,3 +38,16 @@ test("JSON sessions get the same errors", async () => {
   c.ws.send("{not json");
   expect((await c.closed).code).toBe(DisconnectCode.BadFrame);
 });
+
+test("a bad frame inside a batch gets its own ERROR; the other frames of the message are still answered", async () => {
+  await using server = await startTestServer();
+  const c = await server.client("batch");
+  const join = encode([FrameType.Join, 21, "public:batch"]);
+  const bad = encode([FrameType.Publish, 22, 12345, "not a room name"]);
+  const counts = encode([FrameType.Counts, 23]);
+  c.ws.send(new Uint8Array([...join, ...bad, ...counts]));
+  const replies = await c.collect((f) => (f.type === FrameType.Reply || f.type === FrameType.Error) && [21, 22, 23].includes((f as { rid: number }).rid), 3);
+  // Replies are correlated by rid; their order on the wire is not part of the contract.
+  const byRid = new Map<number, number>(replies.map((f) => [(f as { rid: number }).rid, f.type]));
+  expect(byRid).toEqual(new Map<number, number>([[21, FrameType.Reply], [22, FrameType.Error], [23, FrameType.Reply]]));
+});
