@@ -49,6 +49,12 @@ describe("the compiled binary", () => {
       bob.close();
     });
 
+    test("a second server on the same data file refuses to start", async () => {
+      const second = await runCommand(["serve", "--port", "0", "--host", "127.0.0.1", "--data", server.dataPath], { HUBBUB_JWT_SECRET: SECRET });
+      expect(second.code).not.toBe(0);
+      expect(second.stderr).toContain("in use by another process");
+    });
+
     test("health endpoints answer", async () => {
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);

@@ -12,8 +12,10 @@
  * `(stream, offset)` pairs it got; stream entries written behind in bulk are rebuilt from those
  * rows at the next open, so the promise holds for them too.
  *
- * One process (one `SqliteStore`) writes a file at a time: the engine caches stream heads. Other
- * connections may read it (WAL), e.g. for backups; a second writer would make appends fail.
+ * One process (one `SqliteStore`) owns a file at a time: the engine caches stream heads, so the
+ * store holds SQLite's exclusive lock until it is closed, and a second open fails with
+ * `unavailable` ("in use by another process"). Back up with the `/api` history routes or by
+ * copying the file while the server is stopped.
  */
 
 import { Database } from "bun:sqlite";
@@ -52,16 +54,29 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     if (path !== ":memory:" && path !== "" && !path.startsWith("file:")) mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path, { create: true, strict: true });
     try {
-      db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+      // Until the lock is ours, wait at most a second (for a previous owner that is just exiting).
+      const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
+      db.run(`PRAGMA busy_timeout = ${Math.min(busyTimeoutMs, 1000)}`);
+      if (path !== ":memory:" && path !== "") {
+        // One writer per file: the engine caches stream heads. Hold the file lock for the store's
+        // lifetime so a second process fails at open with a clear error instead of corrupting offsets.
+        db.run("PRAGMA locking_mode = EXCLUSIVE");
+      }
       db.run("PRAGMA journal_mode = WAL");
       db.run(`PRAGMA synchronous = ${options.synchronous === "FULL" ? "FULL" : "NORMAL"}`);
       db.run(`PRAGMA cache_size = -${Math.max(256, Math.trunc(options.cacheKiB ?? 65536))}`);
       db.run(`PRAGMA wal_autocheckpoint = ${Math.max(100, Math.trunc(options.walAutocheckpointPages ?? 1000))}`);
       db.run("PRAGMA journal_size_limit = 67108864");
+      db.run("BEGIN IMMEDIATE"); // takes the (exclusive) lock now rather than at the first append
+      db.run("COMMIT");
+      db.run(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
       migrate(db);
       return new SqliteStore(db, options);
     } catch (error) {
       db.close(true);
+      if (/database is locked|SQLITE_BUSY/i.test(String((error as Error).message))) {
+        throw new StoreError("unavailable", `message store ${path} is in use by another process (one server per data file)`);
+      }
       throw error;
     }
   } catch (error) {

@@ -31,13 +31,16 @@ export interface RunningBinary {
   wsUrl: string;
   /** Everything printed on stdout up to the listening line. */
   banner: string;
+  /** The SQLite file it serves from. */
+  dataPath: string;
   stderr(): Promise<string>;
 }
 
 /** Starts `hubbub serve` with env settings on a free port and waits for the listening line. */
 export async function runBinary(env: Record<string, string>, args: string[] = []): Promise<RunningBinary> {
+  const cwd = tempDir();
   const proc = Bun.spawn([BINARY, "serve", "--port", "0", "--host", "127.0.0.1", ...args], {
-    cwd: tempDir(),
+    cwd,
     env: { PATH: process.env.PATH ?? "", HUBBUB_LOG_LEVEL: "warn", ...env },
     stdout: "pipe",
     stderr: "pipe",
@@ -60,6 +63,7 @@ export async function runBinary(env: Record<string, string>, args: string[] = []
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     banner,
+    dataPath: env.HUBBUB_DATA_PATH ?? join(cwd, "data", "hubbub.db"),
     stderr: () => new Response(proc.stderr).text(),
   };
 }

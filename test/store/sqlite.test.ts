@@ -13,7 +13,7 @@ import { StoreError } from "../../src/store/port.ts";
 import { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion } from "../../src/store/sqlite-schema.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import {
-  describeMessageStoreContract, directMessage, expectStoreError, ids, offsets, roomMessage, roomMessages, T0,
+  describeMessageStoreContract, directMessage, ids, offsets, roomMessage, roomMessages, T0,
 } from "./contract.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hubbub-store-"));
@@ -88,12 +88,16 @@ describe("SQLite store on a file", () => {
     await store.close();
   });
 
+  /** Runs a fixture that writes with entry flushing held back and then dies by SIGKILL. */
+  async function crashAfter(path: string, scenario: string): Promise<void> {
+    const child = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", "crash-after.ts"), path, scenario], { stdout: "ignore", stderr: "pipe" });
+    await child.exited;
+    expect(child.signalCode).toBe("SIGKILL");
+  }
+
   test("entries still pending at a crash are rebuilt at the next open", async () => {
     const path = freshPath();
-    const crashed = openSqliteStore(path, { flushEntries: 1_000_000, flushIntervalMs: 3_600_000 });
-    await crashed.append(roomMessages("a", 5));
-    await crashed.append([directMessage("d1", "alice", "bob"), roomMessage("a-6", "a")]);
-    // No close: a second connection sees what a restart after SIGKILL would see.
+    await crashAfter(path, "pending");
     const reopened = openSqliteStore(path);
     const flushed = reopened.database.query("SELECT COUNT(*) AS n FROM entries").get() as { n: number };
     expect(flushed.n).toBe(8);
@@ -101,20 +105,15 @@ describe("SQLite store on a file", () => {
     expect((await reopened.getMessage("d1", "inbox:bob"))!.offset).toBe(1);
     expect((await reopened.append([roomMessage("a-7", "a")]))[0]!.offsets).toEqual([7]);
     await reopened.close();
-    crashed.database.close(false);
   });
 
   test("message seqs are never reused, so recovery after a reset of the newest message finds everything", async () => {
     const path = freshPath();
-    const first = openSqliteStore(path, { flushEntries: 1_000_000, flushIntervalMs: 3_600_000 });
-    await first.append([roomMessage("a1", "a"), roomMessage("b1", "b")]);
-    await first.resetStream("room:b"); // deletes the newest message
-    await first.append([roomMessage("c1", "c")]);
-    const reopened = openSqliteStore(path); // as after SIGKILL: c1's entry was still pending
+    await crashAfter(path, "reset-newest"); // c1's entry was still pending at the kill
+    const reopened = openSqliteStore(path);
     expect(ids((await reopened.read("room:c", { limit: 10 })).messages)).toEqual(["c1"]);
     expect(ids((await reopened.read("room:a", { limit: 10 })).messages)).toEqual(["a1"]);
     await reopened.close();
-    first.database.close(false);
   });
 
   test("creates missing parent directories", async () => {
@@ -136,16 +135,26 @@ describe("SQLite store on a file", () => {
     await full.close();
   });
 
-  test("a write lock held elsewhere past the busy timeout is `unavailable`", async () => {
+  test("a file has one owner: a second open is refused as `unavailable` until the first closes", async () => {
     const path = freshPath();
     const store = openSqliteStore(path, { busyTimeoutMs: 20 });
-    const other = new Database(path);
-    other.run("BEGIN IMMEDIATE");
-    await expectStoreError(store.append([roomMessage("r1", "a")]), "unavailable");
-    other.run("ROLLBACK");
-    other.close();
-    expect((await store.append([roomMessage("r1", "a")]))[0]!.offsets).toEqual([1]);
+    await store.append([roomMessage("r1", "a")]);
+    const error = (() => {
+      try {
+        openSqliteStore(path, { busyTimeoutMs: 20 });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe("unavailable");
+    expect((error as StoreError).message).toContain("another process");
+    expect((await store.append([roomMessage("r2", "a")]))[0]!.offsets).toEqual([2]);
     await store.close();
+    const again = openSqliteStore(path);
+    expect((await again.streamInfo("room:a")).head).toBe(2);
+    await again.close();
   });
 
   test("an unopenable path is `unavailable`", () => {
