@@ -83,7 +83,7 @@ async function join(node: Node, session: Session, frame: JoinFrame): Promise<unk
   if (ns.ephemeral) {
     session.ws.subscribe(session.topic(key));
     const change = await node.presence.join(room, session.user, session.id);
-    if (session.closed) return undoJoin(node, session, room);
+    if (session.closed || !session.rooms.has(room)) return undoJoin(node, session, room);
     announceJoin(node, session, room, change);
     const result: Record<string, unknown> = { epoch: "", offset: 0, recovered: false, messages: [], users: change.users, sessions: change.sessions };
     if (since) result.reason = "ephemeral";
@@ -124,7 +124,10 @@ async function join(node: Node, session: Session, frame: JoinFrame): Promise<unk
     session.rooms.delete(room);
     throw err;
   }
-  if (session.closed) return undoJoin(node, session, room);
+  if (session.closed || !session.rooms.has(room)) {
+    node.fanout.endCatchUp(session, key, false);
+    return undoJoin(node, session, room);
+  }
   const buffered = node.fanout.endCatchUp(session, key, true);
   if (buffered === undefined) {
     session.rooms.delete(room);
@@ -138,10 +141,17 @@ async function join(node: Node, session: Session, frame: JoinFrame): Promise<unk
   return undefined;
 }
 
-/** The session closed while joining: its close cleanup may have run before presence recorded the join. */
+/**
+ * The session closed, or sent LEAVE, while its JOIN was waiting on the store or presence: the
+ * close/leave cleanup ran before presence recorded the join, so take the join back. The JOIN gets
+ * ERROR 400 (if the socket is still open); the LEAVE already got its reply.
+ */
 async function undoJoin(node: Node, session: Session, room: string): Promise<undefined> {
+  const left = !session.closed;
   session.rooms.delete(room);
+  if (!session.closed) session.ws.unsubscribe(session.topic(roomKey(room)));
   await node.presence.leave(room, session.user, session.id);
+  if (left) throw new RequestError(ReplyCode.BadRequest, `left room ${room} before the join completed`);
   return undefined;
 }
 

@@ -55,3 +55,18 @@ test("user status: online while connected, offline with last-seen after", async 
   expect(online).toBe(false);
   expect(lastSeen).toBeGreaterThanOrEqual(before - 5);
 });
+
+test("a LEAVE sent while the JOIN is still in progress leaves no presence behind", async () => {
+  await using server = await startTestServer();
+  const c = await server.client("racer");
+  const watcher = await server.client("watcher");
+  await watcher.request({ type: FrameType.Join, room: "public:race" });
+  const join = c.request({ type: FrameType.Join, room: "public:race" });
+  const leave = c.request({ type: FrameType.Leave, room: "public:race" });
+  const [j, l] = await Promise.allSettled([join, leave]);
+  // Either order is fine for the replies; what matters is the end state.
+  expect(j.status === "fulfilled" || (j.reason as { code?: number }).code === 400).toBe(true);
+  expect(l.status).toBe("fulfilled");
+  await Bun.sleep(30);
+  expect(await watcher.request({ type: FrameType.Presence, room: "public:race" })).toEqual({ users: [["watcher", 1]], sessions: 1 });
+});
