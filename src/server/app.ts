@@ -11,6 +11,7 @@ import { createApi, type ApiDeps } from "../api/routes.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Node } from "../node/node.ts";
 import type { Session } from "../node/session.ts";
+import { createWebApp } from "../web/index.ts";
 import { handleUpgrade } from "./upgrade.ts";
 
 export function createApp(node: Node, metrics: Metrics, api: ApiDeps) {
@@ -38,5 +39,6 @@ export function createApp(node: Node, metrics: Metrics, api: ApiDeps) {
       return { ready, store: storeOk, bus: true, draining: node.draining };
     })
     .get("/metrics", async () => new Response(await metrics.render(), { headers: { "content-type": metrics.contentType } }))
-    .use(createApi(api));
+    .use(createApi(api))
+    .use(createWebApp(node));
 }

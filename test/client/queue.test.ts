@@ -1,0 +1,87 @@
+import { expect, test } from "bun:test";
+import { startTestServer } from "../helpers/server.ts";
+import { clientFor, cut, FlakySocket, gate, record, texts, until } from "./helpers.ts";
+
+test("sends made while offline are queued and delivered once, in order, when the connection is back", async () => {
+  await using server = await startTestServer();
+  const alice = clientFor(server, "alice");
+  const offline = gate();
+  const bob = clientFor(server, "bob", {
+    token: async () => {
+      await offline.wait();
+      return server.token("bob");
+    },
+  });
+  await Promise.all([alice.connect(), bob.connect()]);
+  await alice.join("public:q");
+  await bob.join("public:q");
+  const aliceMessages = record(alice, "message");
+  offline.close();
+  cut(server, "bob");
+  await until(() => bob.state === "reconnecting", "bob to notice");
+  const sends = Array.from({ length: 10 }, (_, i) => bob.publish("public:q", { text: `queued ${i + 1}` }));
+  const dm = bob.direct("alice", { text: "queued dm" });
+  expect(bob.pending).toBe(11);
+  await Bun.sleep(100);
+  expect(aliceMessages).toEqual([]);
+  offline.open();
+  const results = await Promise.all(sends);
+  expect(results.map((r) => r.offset)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+  expect(new Set(results.map((r) => r.cmid)).size).toBe(10);
+  expect((await dm).duplicate).toBe(false);
+  await until(() => aliceMessages.length === 11, "alice to get all eleven");
+  await Bun.sleep(50);
+  expect(texts(aliceMessages, "public:q")).toEqual(Array.from({ length: 10 }, (_, i) => `queued ${i + 1}`));
+  expect(texts(aliceMessages, "@bob")).toEqual(["queued dm"]);
+  alice.close();
+  bob.close();
+});
+
+test("a send whose reply was lost is resent with the same cmid after reconnecting, and stored once", async () => {
+  await using server = await startTestServer();
+  const alice = clientFor(server, "alice");
+  const bob = clientFor(server, "bob", { WebSocket: FlakySocket });
+  await Promise.all([alice.connect(), bob.connect()]);
+  await alice.join("public:lost");
+  const aliceMessages = record(alice, "message");
+  FlakySocket.last!.deaf = true; // the server's answers to bob now vanish on the way
+  const sending = bob.publish("public:lost", { text: "only once" });
+  await until(() => aliceMessages.length === 1, "the message to be stored");
+  FlakySocket.last!.close(); // a drop: bob never saw the reply
+  const result = await sending;
+  expect(result.duplicate).toBe(true);
+  expect(result.id).toBe(aliceMessages[0]!.id);
+  expect(result.cmid).toBe(aliceMessages[0]!.cmid!);
+  await Bun.sleep(100);
+  expect(aliceMessages).toHaveLength(1);
+  expect((await alice.history("public:lost")).messages).toHaveLength(1);
+  alice.close();
+  bob.close();
+});
+
+test("a burst of queued sends larger than the rate limit is paced instead of refused", async () => {
+  await using server = await startTestServer({ rateBurst: 20, ratePerSecond: 200 });
+  const client = clientFor(server, "burst");
+  const errors = record(client, "error");
+  const sends = Array.from({ length: 80 }, (_, i) => client.publish("public:burst", i));
+  await client.connect();
+  const results = await Promise.all(sends);
+  expect(results.map((r) => r.offset)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+  expect(errors).toEqual([]);
+  client.close();
+});
+
+test("requests in flight that are not safe to resend fail with `disconnected`; reads are retried", async () => {
+  await using server = await startTestServer();
+  const client = clientFor(server, "dora", { WebSocket: FlakySocket });
+  await client.connect();
+  FlakySocket.last!.deaf = true;
+  const history = client.history("public:none");
+  const refresh = client.refreshToken().catch((e: unknown) => e);
+  await Bun.sleep(30);
+  FlakySocket.last!.close();
+  expect(await refresh).toMatchObject({ kind: "disconnected" });
+  expect((await history).head).toBe(0);
+  await until(() => client.state === "connected", "the reconnection");
+  client.close();
+});
