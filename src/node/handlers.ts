@@ -295,20 +295,38 @@ async function read(node: Node, session: Session, frame: ReadFrame): Promise<unk
   return { offset };
 }
 
+/** How many of the newest inbox messages UNREAD looks at to find direct conversations. */
+const UNREAD_INBOX_SCAN = 1000;
+
+/**
+ * Unread counts. Rooms: every room the session joined or the user has a read position in, counting
+ * messages above that position. Direct conversations: per peer, messages from that peer among the
+ * newest {@link UNREAD_INBOX_SCAN} inbox messages above the user's read position for that peer
+ * (conversations never read included).
+ */
 async function unread(node: Node, session: Session): Promise<unknown> {
   const user = session.user;
   const cursors = await node.store.listCursors(user, "read:");
   const result: Record<string, number> = {};
-  const channels = new Map<string, number>();
-  for (const [name, offset] of cursors) channels.set(name.slice("read:".length), offset);
-  for (const room of session.rooms) if (!channels.has(room)) channels.set(room, 0);
-  for (const [channel, offset] of channels) {
-    if (channel.startsWith("@")) {
-      result[channel] = await node.store.countAfter(inboxStream(user), offset, channel.slice(1));
-    } else if (node.policy.canJoin(session.claims, channel) && !namespaceOf(node.config.namespaces, channel).ephemeral) {
-      result[channel] = await node.store.countAfter(roomStream(channel), offset);
+  const rooms = new Map<string, number>();
+  const peers = new Map<string, number>();
+  for (const [name, offset] of cursors) {
+    const channel = name.slice("read:".length);
+    if (channel.startsWith("@")) peers.set(channel.slice(1), offset);
+    else rooms.set(channel, offset);
+  }
+  for (const room of session.rooms) if (!rooms.has(room)) rooms.set(room, 0);
+  for (const [room, offset] of rooms) {
+    if (node.policy.canJoin(session.claims, room) && !namespaceOf(node.config.namespaces, room).ephemeral) {
+      result[room] = await node.store.countAfter(roomStream(room), offset);
     }
   }
+  const recent = await node.store.read(inboxStream(user), { limit: UNREAD_INBOX_SCAN });
+  for (const m of recent.messages) {
+    if (m.from === user) continue;
+    if (m.offset > (peers.get(m.from) ?? 0)) result[`@${m.from}`] = (result[`@${m.from}`] ?? 0) + 1;
+  }
+  for (const peer of peers.keys()) result[`@${peer}`] ??= 0;
   return result;
 }
 
