@@ -161,6 +161,7 @@ export class Node {
     set.add(session);
     if (!session.codec.binary) this.fanout.jsonSessions++;
     this.stats.connects++;
+    this.log.debug("session open", { session: session.id, user: session.user, remote: session.remote, codec: session.codec.subprotocol });
     ws.subscribe(session.topic(EVERYONE_KEY));
     session.send({
       type: FrameType.Hello,
@@ -323,6 +324,7 @@ export class Node {
     if (!session.codec.binary) this.fanout.jsonSessions--;
     this.fanout.dropSession(session);
     this.stats.disconnects++;
+    this.log.debug("session closed", { session: session.id, user: session.user, rooms: session.rooms.size });
     const now = Date.now();
     for (const room of session.rooms) void this.leaveRoom(session, room);
     session.rooms.clear();

@@ -12,10 +12,30 @@ import type { Metrics } from "../metrics/metrics.ts";
 import type { Node } from "../node/node.ts";
 import type { Session } from "../node/session.ts";
 import { createWebApp } from "../web/index.ts";
+import { newSessionId } from "../ids.ts";
 import { handleUpgrade } from "./upgrade.ts";
 
+/** Request ids: taken from `X-Request-Id` when the caller sent one (1..128 safe characters), else new. */
+function requestId(request: Request): string {
+  const given = request.headers.get("x-request-id");
+  return given && /^[\w.:-]{1,128}$/.test(given) ? given : newSessionId();
+}
+
 export function createApp(node: Node, metrics: Metrics, api: ApiDeps) {
+  const log = node.log.child({ component: "http" });
+  const started = new WeakMap<Request, { id: string; at: number }>();
   return new Elysia()
+    .onRequest(({ request, set }) => {
+      const id = requestId(request);
+      started.set(request, { id, at: performance.now() });
+      set.headers["x-request-id"] = id;
+    })
+    .onAfterResponse({ as: "global" }, ({ request, set }) => {
+      const info = started.get(request);
+      const path = new URL(request.url).pathname;
+      if (path === "/healthz" || path === "/readyz" || path === "/metrics") return;
+      log.debug("request", { requestId: info?.id, method: request.method, path, status: set.status, ms: info ? Math.round((performance.now() - info.at) * 10) / 10 : undefined });
+    })
     .use(
       openapi({
         path: "/api/docs",
