@@ -9,6 +9,7 @@
 import { FrameType, ReplyCode } from "../../proto/index.ts";
 import { namespaceOf } from "../config.ts";
 import { newMessageId } from "../ids.ts";
+import type { CommitOutcome } from "./committer.ts";
 import { onMessageCommitted, type OutgoingMessage } from "./delivery.ts";
 import { EVERYONE_KEY } from "./fanout.ts";
 import { encodePayload, inboxStream, roomStream } from "./messages.ts";
@@ -59,7 +60,18 @@ export function publishToRoom(node: Node, from: string, room: string, payload: u
     onMessageCommitted(node, message, [0]);
     return { id: message.id, offset: 0, time: now };
   }
-  return node.committer.submit(message).then((o) => ({ id: o.id, offset: o.offsets[0]!, time: o.time, ...(o.duplicate ? { duplicate: true } : {}) }));
+  return node.committer.submit(message).then((o) => toSendResult(o, from));
+}
+
+/**
+ * The reply for a committed (or de-duplicated) message, as its sender sees it: the offset in the
+ * sender's own inbox for a direct message, else in the room stream. For a resend of a remembered
+ * cmid this is the original message's reply, whatever the resend targeted.
+ */
+function toSendResult(o: CommitOutcome, from: string): SendResult {
+  const own = o.streams.indexOf(inboxStream(from));
+  const offset = o.offsets[own >= 0 ? own : 0] ?? 0;
+  return { id: o.id, offset, time: o.time, ...(o.duplicate ? { duplicate: true } : {}) };
 }
 
 /** Sends a direct message from `from` to `to`: stored in both inboxes, pushed to both users' sessions. */
@@ -77,8 +89,7 @@ export async function sendDirect(node: Node, from: string, to: string, payload: 
   };
   if (cmid !== undefined) message.cmid = cmid;
   node.stats.messages.direct++;
-  const o = await node.committer.submit(message);
-  return { id: o.id, offset: o.offsets[o.offsets.length - 1]!, time: o.time, ...(o.duplicate ? { duplicate: true } : {}) };
+  return toSendResult(await node.committer.submit(message), from);
 }
 
 /** Pushes a message to every connected session on every node. Not stored. */

@@ -287,7 +287,8 @@ async function read(node: Node, session: Session, frame: ReadFrame): Promise<unk
   const stream = inboxStream(user);
   const info = await node.store.streamInfo(stream);
   const offset = await node.store.advanceCursor(user, `read:@${target.peer}`, Math.min(frame.offset, info.head));
-  const at = offset > 0 ? await node.store.read(stream, { after: offset - 1, limit: 1 }) : undefined;
+  // The newest message of this conversation at or below the read position.
+  const at = offset > 0 ? await node.store.read(stream, { before: offset + 1, limit: 1, peer: target.peer }) : undefined;
   const id = at?.messages[0]?.id;
   const event = (channel: string) => ({ type: FrameType.ReadEvent, channel, user, offset, ...(id ? { id } : {}) }) as const;
   if (target.peer !== user) node.fanout.publish(userKey(target.peer), event(`@${user}`));

@@ -117,3 +117,28 @@ test("history pages before and after an offset", async () => {
   const after = fromWireMessages((await c.request({ type: FrameType.History, channel: "public:pg", limit: 3, after: 2 })).messages);
   expect(after.map((m) => m.payload)).toEqual([3, 4, 5]);
 });
+
+test("a resend reuses the original reply: a cmid first used for a direct message never reveals the recipient's inbox offset", async () => {
+  await using server = await startTestServer();
+  const alice = await server.client("alice");
+  const bob = await server.client("bob");
+  for (let i = 0; i < 5; i++) await bob.request({ type: FrameType.Direct, user: "carol", payload: i }); // carol's inbox grows
+  await alice.request({ type: FrameType.Publish, room: "public:z", payload: "filler" });
+  const dm = await alice.request({ type: FrameType.Direct, user: "carol", payload: "hi", cmid: "k1" });
+  expect(dm.offset).toBe(1); // alice's own inbox offset
+  const reused = await alice.request({ type: FrameType.Publish, room: "public:z", payload: "other", cmid: "k1" });
+  expect(reused).toEqual({ ...dm, duplicate: true });
+});
+
+test("a direct READ_EVENT names the newest message of that conversation at or below the position", async () => {
+  await using server = await startTestServer();
+  const alice = await server.client("alice");
+  const carol = await server.client("carol");
+  const bob = await server.client("bob");
+  const fromAlice = await alice.request({ type: FrameType.Direct, user: "bob", payload: "a1" });
+  await carol.request({ type: FrameType.Direct, user: "bob", payload: "c1" });
+  const inbox = (await bob.collect(isMessage, 2)) as MessageFrame[];
+  // Bob reads his conversation with alice up to the newest inbox offset (which holds carol's message).
+  await bob.request({ type: FrameType.Read, channel: "@alice", offset: inbox[1]!.offset });
+  expect(await alice.next((f) => f.type === FrameType.ReadEvent)).toMatchObject({ channel: "@bob", user: "bob", id: fromAlice.id });
+});
