@@ -15,8 +15,10 @@ const PAGE = 500;
 export async function deliverInbox(node: Node, session: Session): Promise<void> {
   const key = userKey(session.user);
   const stream = inboxStream(session.user);
-  let after = await node.store.getCursor(session.user, "ack");
-  for (;;) {
+  // Most connects find nothing waiting: two cheap lookups, no range read.
+  const head = await node.store.peekHead(stream);
+  let after = head === 0 ? 0 : await node.store.getCursor(session.user, "ack");
+  for (let more = after < head; more; ) {
     if (session.closed) return;
     const page = await node.store.read(stream, { after, limit: PAGE });
     if (session.closed) return;
@@ -26,7 +28,7 @@ export async function deliverInbox(node: Node, session: Session): Promise<void> 
       after = page.messages[page.messages.length - 1]!.offset;
       session.inboxSent = after;
     }
-    if (page.messages.length < PAGE) break;
+    more = page.messages.length === PAGE;
   }
   const buffered = node.fanout.endCatchUp(session, key, true);
   if (buffered === undefined) {

@@ -130,8 +130,8 @@ export class Node {
   }
 
   /** Creates the session object for a verified token; the socket is attached in {@link onOpen}. */
-  createSession(claims: Claims, json: boolean, remote: string): Session {
-    return new Session(newSessionId(), claims, this.codecFor(json), remote, Date.now(), this.config.rateBurst);
+  createSession(claims: Claims, json: boolean): Session {
+    return new Session(newSessionId(), claims, this.codecFor(json), Date.now(), this.config.rateBurst);
   }
 
   /** A connection limit that refuses this user now, if any. */
@@ -161,7 +161,7 @@ export class Node {
     set.add(session);
     if (!session.codec.binary) this.fanout.jsonSessions++;
     this.stats.connects++;
-    this.log.debug("session open", { session: session.id, user: session.user, remote: session.remote, codec: session.codec.subprotocol });
+    this.log.debug("session open", { session: session.id, user: session.user, remote: ws.remoteAddress, codec: session.codec.subprotocol });
     ws.subscribe(session.topic(EVERYONE_KEY));
     session.send({
       type: FrameType.Hello,

@@ -43,7 +43,6 @@ export class Session {
     readonly id: string,
     public claims: Claims,
     readonly codec: WireCodec,
-    readonly remote: string,
     now: number,
     burst: number,
   ) {

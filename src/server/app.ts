@@ -1,19 +1,17 @@
 /**
  * @module server/app
- * The HTTP surface as one Elysia app: the `/ws` upgrade route, health probes, `/metrics`, the
- * server API under `/api` and its OpenAPI document at `/api/docs`.
+ * The HTTP surface as one Elysia app: health probes, `/metrics`, the server API under `/api` and
+ * its OpenAPI document at `/api/docs`, the web app. WebSocket upgrades on `/ws` do not go through
+ * Elysia (see server/index.ts).
  */
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
-import type { Server } from "bun";
 import pkg from "../../package.json" with { type: "json" };
 import { createApi, type ApiDeps } from "../api/routes.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Node } from "../node/node.ts";
-import type { Session } from "../node/session.ts";
 import { createWebApp } from "../web/index.ts";
 import { newSessionId } from "../ids.ts";
-import { handleUpgrade } from "./upgrade.ts";
 
 /** Request ids: taken from `X-Request-Id` when the caller sent one (1..128 safe characters), else new. */
 function requestId(request: Request): string {
@@ -47,10 +45,6 @@ export function createApp(node: Node, metrics: Metrics, api: ApiDeps) {
         exclude: { paths: ["/ws", "/healthz", "/readyz", "/metrics"] },
       }),
     )
-    .get("/ws", async ({ request, server }) => {
-      if (!server) return new Response("no server", { status: 500 });
-      return handleUpgrade(node, request, server as unknown as Server<Session>);
-    })
     .get("/healthz", () => ({ ok: true }))
     .get("/readyz", async ({ set }) => {
       const storeOk = await node.store.ping().catch(() => false);

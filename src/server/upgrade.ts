@@ -47,6 +47,14 @@ export function extractToken(request: Request, url: URL, protocols: string[]): s
   return entry?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
 }
 
+/** The path of an absolute request URL, without building a URL object (hot path: every upgrade). */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const query = url.indexOf("?", start);
+  return query < 0 ? url.slice(start) : url.slice(start, query);
+}
+
 /** Authenticates and upgrades; returns a Response only when the handshake is refused. */
 export async function handleUpgrade(node: Node, request: Request, server: Server<Session>): Promise<Response | undefined> {
   if (node.draining) return jsonError(503, "shutting_down", "server is shutting down; reconnect to another node or retry");
@@ -63,7 +71,7 @@ export async function handleUpgrade(node: Node, request: Request, server: Server
   if (!verdict.ok) return jsonError(401, "unauthorized", verdict.message);
   if (node.isRevoked?.(verdict.claims)) return jsonError(401, "unauthorized", "token revoked");
   const selected = codecs[0];
-  const session = node.createSession(verdict.claims, selected === SUBPROTOCOL_JSON, server.requestIP(request)?.address ?? "");
+  const session = node.createSession(verdict.claims, selected === SUBPROTOCOL_JSON);
   const upgraded = server.upgrade(request, {
     data: session,
     headers: selected ? { "Sec-WebSocket-Protocol": selected } : undefined,

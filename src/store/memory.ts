@@ -144,6 +144,11 @@ export class MemoryStore implements MessageStore {
     return { epoch: s.epoch, head: s.head, oldest: s.oldest, messages };
   }
 
+  async peekHead(stream: string): Promise<number> {
+    this.#check();
+    return this.#streams.get(stream)?.head ?? 0;
+  }
+
   async streamInfo(stream: string): Promise<StreamInfo> {
     this.#check();
     const s = this.#stream(stream);

@@ -147,6 +147,8 @@ export interface MessageStore {
   append(messages: NewMessage[]): Promise<AppendResult[]>;
   /** Reads a stream's messages in a range (creates the epoch on first use, like `streamInfo`). `after`/`before` are integers >= 0. */
   read(stream: string, query: ReadQuery): Promise<ReadResult>;
+  /** A stream's head (0 if never written) without creating it: a cheap "anything there?" check. */
+  peekHead(stream: string): Promise<number>;
   /** A stream's epoch, head and oldest retained offset (creates the epoch on first use). */
   streamInfo(stream: string): Promise<StreamInfo>;
   /** One message by id, with its offset in `stream` if given (else 0); undefined if it has no retained entry in `stream`. */

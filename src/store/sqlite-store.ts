@@ -276,6 +276,10 @@ export class SqliteStore implements MessageStore {
     });
   }
 
+  async peekHead(stream: string): Promise<number> {
+    return this.#use(() => this.#infoOf(stream)?.head ?? 0);
+  }
+
   async streamInfo(stream: string): Promise<StreamInfo> {
     return this.#use(() => this.#info(stream));
   }

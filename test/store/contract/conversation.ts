@@ -51,4 +51,14 @@ export function describeConversation(store: StoreRef): void {
       expect((await store().read("inbox:alice", { peer: "carol", limit: 10 })).messages).toEqual([]);
     });
   });
+
+  describe("peekHead", () => {
+    test("0 for a stream never written, the head after appends, and it creates nothing", async () => {
+      expect(await store().peekHead("inbox:nobody")).toBe(0);
+      await store().append([directMessage("p1", "alice", "bob"), directMessage("p2", "carol", "bob")]);
+      expect(await store().peekHead("inbox:bob")).toBe(2);
+      expect(await store().peekHead("inbox:alice")).toBe(1);
+      expect(await store().peekHead("inbox:nobody")).toBe(0);
+    });
+  });
 }
