@@ -83,6 +83,9 @@ export class Node {
   /** Codecs that decode only frames a client may send. */
   readonly codecs: { msgpack: WireCodec; json: WireCodec };
   private readonly serverFrameCodec = createMsgpackCodec({ accept: "server" });
+  /** Sessions with deferred replies waiting for the next flush. */
+  private outboxSessions: Session[] = [];
+  private outboxScheduled = false;
   /** The session whose message is being decoded (codecs report invalid frames through a shared callback). */
   private decoding: Session | undefined;
   private sweeper: ReturnType<typeof setInterval> | undefined;
@@ -257,7 +260,7 @@ export class Node {
     if (result instanceof Promise) {
       result.then(
         (value) => {
-          if (value !== undefined && "rid" in frame) this.reply(session, frame.rid, value);
+          if (value !== undefined && "rid" in frame) this.deferReply(session, frame.rid, value);
         },
         (err) => this.onHandlerError(session, frame, err),
       );
@@ -281,6 +284,35 @@ export class Node {
     this.log.error("request failed", { session: session.id, frameType: frame.type, err });
     this.replyError(session, rid, ReplyCode.Internal, "internal error");
   }
+
+  /**
+   * Replies to requests that completed asynchronously (typically a group-commit batch resolving
+   * many publishes at once) are collected per session and sent after the current tick, several
+   * REPLY frames in one WebSocket message: one write per session instead of one per reply.
+   * Replies are correlated by rid, so their order relative to other frames is not part of the
+   * contract; pushes already sent stay before them.
+   */
+  private deferReply(session: Session, rid: number, result: unknown): void {
+    if (session.closed) return;
+    (session.outbox ??= []).push({ type: FrameType.Reply, rid, result });
+    if (session.outbox.length === 1) this.outboxSessions.push(session);
+    if (!this.outboxScheduled) {
+      this.outboxScheduled = true;
+      setImmediate(this.flushOutboxes);
+    }
+  }
+
+  private readonly flushOutboxes = (): void => {
+    this.outboxScheduled = false;
+    const sessions = this.outboxSessions;
+    this.outboxSessions = [];
+    for (const session of sessions) {
+      const frames = session.outbox;
+      session.outbox = undefined;
+      if (!frames || session.closed) continue;
+      if (!session.sendBatch(frames)) this.onSendFailed(session);
+    }
+  };
 
   reply(session: Session, rid: number, result: unknown): void {
     if (!session.send({ type: FrameType.Reply, rid, result })) this.onSendFailed(session);
