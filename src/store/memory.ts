@@ -8,7 +8,6 @@ import { ClientIdIndex } from "./client-ids.ts";
 import { checkBatch, checkOffset, checkReadQuery, closedError, countCutoff, newEpoch, readConversation, ruleFor } from "./common.ts";
 import type {
   AppendResult,
-  Conversation,
   IdempotentHit,
   MessageStore,
   MessageUpdate,
@@ -17,20 +16,12 @@ import type {
   ReadResult,
   RetentionRule,
   StoredMessage,
-  StoredState,
   StreamInfo,
 } from "./port.ts";
 import { StoreError } from "./port.ts";
 
-interface MemMessage {
-  id: string;
-  conversation: Conversation;
-  from: string;
-  time: number;
-  payload: Uint8Array;
-  state: StoredState;
-  updatedAt?: number;
-  cmid?: string;
+/** A stored message without a stream offset, plus the offsets it holds in each of its streams. */
+interface MemMessage extends Omit<StoredMessage, "offset"> {
   /** Stream → offset of the entries that reference it, in append order. */
   refs: Map<string, number>;
 }
