@@ -62,12 +62,17 @@ async function importKey(pem: string, alg: "RS256" | "ES256", kind: "public" | "
   return crypto.subtle.importKey(kind === "public" ? "spki" : "pkcs8", pemBody(pem), algorithm, false, [kind === "public" ? "verify" : "sign"]);
 }
 
+const textDecoder = new TextDecoder();
+
 function base64UrlDecode(part: string): Uint8Array {
   return new Uint8Array(Buffer.from(part, "base64url"));
 }
 
 /** Verifies and mints tokens with the configured key. Create with {@link createTokenService}. */
 export class TokenService {
+  private lastHeaderPart: string | undefined;
+  private lastHeader: unknown;
+
   private constructor(
     private readonly alg: Config["jwtAlgorithm"],
     private readonly hmacKey: string | undefined,
@@ -106,41 +111,63 @@ export class TokenService {
 
   /** Verifies a token and returns its claims, or why it was refused. Never throws. */
   async verify(token: string | undefined | null): Promise<VerifyResult> {
+    const parsed = this.parse(token);
+    if ("ok" in parsed) return parsed;
+    if (this.hmacKey !== undefined) return this.decide(parsed.payload, this.verifyHmac(parsed.parts));
+    const verified = await this.verifier.verify(token!, { algorithms: [this.alg] });
+    return this.decide(verified || parsed.payload, verified !== false);
+  }
+
+  /**
+   * The same verdict as {@link verify}, synchronously, when it can be reached without waiting
+   * (HS256, or a token refused before its signature is checked); undefined when the asymmetric
+   * path must run. The upgrade path uses it so an HS256 connect stays synchronous in `fetch`.
+   */
+  verifyNow(token: string | undefined | null): VerifyResult | undefined {
+    const parsed = this.parse(token);
+    if ("ok" in parsed) return parsed;
+    if (this.hmacKey === undefined) return undefined;
+    return this.decide(parsed.payload, this.verifyHmac(parsed.parts));
+  }
+
+  /** Splits and decodes a token; a failure is returned as a verdict. */
+  private parse(token: string | undefined | null): VerifyResult | { parts: string[]; payload: Record<string, unknown> } {
     if (!token) return { ok: false, reason: "missing", message: "no token: pass ?token=, Authorization: Bearer, or a hubbub.token.<jwt> subprotocol" };
     const parts = token.split(".");
     if (parts.length !== 3 || token.length > 8192) return { ok: false, reason: "malformed", message: "token is not a JWT" };
-    let header: Record<string, unknown>;
-    let payload: Record<string, unknown>;
+    let header: unknown;
+    let payload: unknown;
     try {
-      header = JSON.parse(new TextDecoder().decode(base64UrlDecode(parts[0]!)));
-      payload = JSON.parse(new TextDecoder().decode(base64UrlDecode(parts[1]!)));
+      // Almost every token of a deployment carries the same header: decode it once.
+      if (parts[0] !== this.lastHeaderPart) {
+        this.lastHeader = JSON.parse(textDecoder.decode(base64UrlDecode(parts[0]!)));
+        this.lastHeaderPart = parts[0]!;
+      }
+      header = this.lastHeader;
+      payload = JSON.parse(textDecoder.decode(base64UrlDecode(parts[1]!)));
     } catch {
+      this.lastHeaderPart = undefined;
       return { ok: false, reason: "malformed", message: "token is not a JWT" };
     }
-    if (header === null || typeof header !== "object" || payload === null || typeof payload !== "object") {
+    if (header === null || typeof header !== "object" || payload === null || typeof payload !== "object" || Array.isArray(payload)) {
       return { ok: false, reason: "malformed", message: "token is not a JWT" };
     }
-    if (header.alg !== this.alg) return { ok: false, reason: "invalid", message: `token algorithm must be ${this.alg}` };
-    let verified: Record<string, unknown> | false;
-    if (this.hmacKey !== undefined) {
-      verified = this.verifyHmac(parts, payload) ? payload : false;
-    } else {
-      verified = await this.verifier.verify(token, { algorithms: [this.alg] });
-    }
-    if (!verified) {
-      return this.timeProblem(payload) ?? { ok: false, reason: "invalid", message: "token signature is invalid" };
-    }
-    const timing = this.timeProblem(verified);
-    if (timing) return timing;
-    return toClaims(verified);
+    if ((header as Record<string, unknown>).alg !== this.alg) return { ok: false, reason: "invalid", message: `token algorithm must be ${this.alg}` };
+    return { parts, payload: payload as Record<string, unknown> };
   }
 
-  private verifyHmac(parts: string[], payload: Record<string, unknown>): boolean {
+  /** The verdict once the signature is known to be good or bad. */
+  private decide(payload: Record<string, unknown>, signatureOk: boolean): VerifyResult {
+    if (!signatureOk) return this.timeProblem(payload) ?? { ok: false, reason: "invalid", message: "token signature is invalid" };
+    return this.timeProblem(payload) ?? toClaims(payload);
+  }
+
+  private verifyHmac(parts: string[]): boolean {
     const hasher = new Bun.CryptoHasher("sha256", this.hmacKey!);
     hasher.update(`${parts[0]}.${parts[1]}`);
     const expected = hasher.digest() as Uint8Array;
     const given = base64UrlDecode(parts[2]!);
-    return given.length === expected.length && timingSafeEqual(given, expected) && payload !== null;
+    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
   private timeProblem(payload: Record<string, unknown>): VerifyResult | undefined {

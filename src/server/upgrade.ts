@@ -6,6 +6,7 @@
  */
 import type { Server } from "bun";
 import { SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK } from "../../proto/index.ts";
+import type { VerifyResult } from "../auth/tokens.ts";
 import type { Node } from "../node/node.ts";
 import type { Session } from "../node/session.ts";
 
@@ -56,9 +57,13 @@ export function pathOf(url: string): string {
 }
 
 /** Authenticates and upgrades; returns a Response only when the handshake is refused. */
-export async function handleUpgrade(node: Node, request: Request, server: Server<Session>): Promise<Response | undefined> {
+/**
+ * Authenticates and upgrades; returns a Response only when the handshake is refused. Synchronous
+ * for HS256 tokens (upgrading inside `fetch` before it returns is Bun's cheap path); asynchronous
+ * only when an RS256/ES256 signature must be checked.
+ */
+export function handleUpgrade(node: Node, request: Request, server: Server<Session>): Response | undefined | Promise<Response | undefined> {
   if (node.draining) return jsonError(503, "shutting_down", "server is shutting down; reconnect to another node or retry");
-  const url = new URL(request.url);
   if (!originAllowed(request.headers.get("origin"), request.headers.get("host"), node.config.allowedOrigins)) {
     return jsonError(403, "forbidden_origin", "this Origin may not open a socket (see allowedOrigins)");
   }
@@ -67,10 +72,15 @@ export async function handleUpgrade(node: Node, request: Request, server: Server
   if (protocols.length > 0 && codecs.length === 0) {
     return jsonError(400, "unsupported_protocol", `offer ${SUBPROTOCOL_MSGPACK} or ${SUBPROTOCOL_JSON} in Sec-WebSocket-Protocol`);
   }
-  const verdict = await node.tokens.verify(extractToken(request, url, protocols));
+  const token = extractToken(request, new URL(request.url), protocols);
+  const now = node.tokens.verifyNow(token);
+  if (now) return completeUpgrade(node, request, server, now, codecs[0]);
+  return node.tokens.verify(token).then((verdict) => completeUpgrade(node, request, server, verdict, codecs[0]));
+}
+
+function completeUpgrade(node: Node, request: Request, server: Server<Session>, verdict: VerifyResult, selected: string | undefined): Response | undefined {
   if (!verdict.ok) return jsonError(401, "unauthorized", verdict.message);
   if (node.isRevoked?.(verdict.claims)) return jsonError(401, "unauthorized", "token revoked");
-  const selected = codecs[0];
   const session = node.createSession(verdict.claims, selected === SUBPROTOCOL_JSON);
   const upgraded = server.upgrade(request, {
     data: session,
