@@ -2,7 +2,8 @@
  * @module node/fanout
  * Delivers server frames to everyone subscribed to a fan-out key, on this node and (through the
  * bus) on others. A frame is encoded once per codec and the same bytes go to every socket through
- * Bun's native `publish`. Keys: `r:<room>`, `u:<user>` (all sessions of a user), `*` (everyone).
+ * Bun's native `publish`. Keys: `r:<room>`, `*` (everyone) go through topics; `u:<user>` (all
+ * sessions of a user) goes to that user's local sessions by direct sends.
  * Sessions that are catching up on a key get the frame buffered instead (see Node).
  */
 import type { Server } from "bun";
@@ -31,6 +32,10 @@ export class Fanout {
     private readonly json: WireCodec,
     /** Decodes a msgpack server frame received from the bus (only needed for JSON sessions and catch-up). */
     private readonly decodeServerFrame: (bytes: Uint8Array) => Frame,
+    /** This node's sessions of a user: user keys are delivered to them directly, not through a topic. */
+    private readonly sessionsOf: (user: string) => Iterable<Session>,
+    /** Called when Bun dropped a direct send to a session (its buffer is over the limit). */
+    private readonly onDropped: (session: Session) => void,
   ) {
     bus.onEvent((event) => this.onBusEvent(event));
   }
@@ -55,6 +60,10 @@ export class Fanout {
     const server = this.server;
     if (!server) return;
     this.published++;
+    if (key.startsWith("u:")) {
+      this.deliverToUser(key, frame, bytes, except);
+      return;
+    }
     if (except && !except.closed) except.ws.publish(`m:${key}`, bytes);
     else server.publish(`m:${key}`, bytes);
     if (this.jsonSessions > 0) {
@@ -73,6 +82,33 @@ export class Fanout {
         if (buffer.frames.length >= CATCH_UP_MAX_FRAMES) buffer.overflow = true;
         else buffer.frames.push(frame);
       }
+    }
+  }
+
+  /**
+   * A user key goes to that user's few sessions with direct sends rather than a Bun topic: a topic
+   * per user would cost native memory for every connected user. Sessions still catching up on the
+   * key get the frame buffered.
+   */
+  private deliverToUser(key: string, frame: Frame | undefined, bytes: Uint8Array, except: Session | undefined): void {
+    let text: string | undefined;
+    for (const session of this.sessionsOf(key.slice(2))) {
+      if (session === except || session.closed) continue;
+      const buffer = session.catchUp?.get(key);
+      if (buffer) {
+        frame ??= this.decodeServerFrame(bytes);
+        if (buffer.frames.length >= CATCH_UP_MAX_FRAMES) buffer.overflow = true;
+        else buffer.frames.push(frame);
+        continue;
+      }
+      let sent: number;
+      if (session.codec.binary) sent = session.ws.send(bytes);
+      else {
+        frame ??= this.decodeServerFrame(bytes);
+        text ??= this.json.encode(frame) as string;
+        sent = session.ws.send(text);
+      }
+      if (sent === 0) this.onDropped(session);
     }
   }
 
@@ -96,7 +132,7 @@ export class Fanout {
     const set = this.catchingUp.get(key);
     set?.delete(session);
     if (set?.size === 0) this.catchingUp.delete(key);
-    if (subscribe && !session.closed) session.ws.subscribe(session.topic(key));
+    if (subscribe && !session.closed && !key.startsWith("u:")) session.ws.subscribe(session.topic(key));
     if (!buffer || buffer.overflow) return undefined;
     return buffer.frames;
   }

@@ -114,7 +114,15 @@ export class Node {
       msgpack: createMsgpackCodec({ accept: "client", limits, onInvalidFrame }),
       json: createJsonCodec({ accept: "client", limits, onInvalidFrame }),
     };
-    this.fanout = new Fanout(this.id, deps.bus, createMsgpackCodec(), createJsonCodec(), (bytes) => this.serverFrameCodec.decode(bytes)[0]!);
+    this.fanout = new Fanout(
+      this.id,
+      deps.bus,
+      createMsgpackCodec(),
+      createJsonCodec(),
+      (bytes) => this.serverFrameCodec.decode(bytes)[0]!,
+      (user) => this.sessionsOf(user),
+      (session) => this.onSendFailed(session),
+    );
     this.committer = new GroupCommitter(this.store, this.config.commitIntervalMs, this.config.idempotencyWindowMs, (message: NewMessage, offsets: number[]) =>
       onMessageCommitted(this, message, offsets),
     );

@@ -82,8 +82,11 @@ test("typing and read receipts in a direct conversation", async () => {
   const typing = next(bob, "typing");
   alice.typing("@bob");
   expect(await typing).toEqual({ channel: "@alice", user: "alice" });
+  // Listen before sending: the push to bob may arrive before alice's reply does.
+  const arriving = next(bob, "message", (m) => (m.payload as { text?: string } | null)?.text === "read me");
   const sent = await alice.direct("bob", { text: "read me" });
-  const got = await next(bob, "message", (m) => m.id === sent.id);
+  const got = await arriving;
+  expect(got.id).toBe(sent.id);
   const receipt = next(alice, "read");
   await bob.read("@alice", got.offset);
   expect(await receipt).toMatchObject({ channel: "@bob", user: "bob", id: sent.id });
