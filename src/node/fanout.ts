@@ -34,8 +34,8 @@ export class Fanout {
     private readonly decodeServerFrame: (bytes: Uint8Array) => Frame,
     /** This node's sessions of a user: user keys are delivered to them directly, not through a topic. */
     private readonly sessionsOf: (user: string) => Iterable<Session>,
-    /** Called when Bun dropped a direct send to a session (its buffer is over the limit). */
-    private readonly onDropped: (session: Session) => void,
+    /** Queues encoded frames for a session, written once per tick (Node.enqueue). */
+    private readonly enqueue: (session: Session, data: Uint8Array | string) => void,
   ) {
     bus.onEvent((event) => this.onBusEvent(event));
   }
@@ -86,9 +86,9 @@ export class Fanout {
   }
 
   /**
-   * A user key goes to that user's few sessions with direct sends rather than a Bun topic: a topic
-   * per user would cost native memory for every connected user. Sessions still catching up on the
-   * key get the frame buffered.
+   * A user key goes to that user's few sessions through their outboxes rather than a Bun topic: a
+   * topic per user would cost native memory for every connected user, and the outbox writes each
+   * session's frames of a tick at once. Sessions still catching up on the key get it buffered.
    */
   private deliverToUser(key: string, frame: Frame | undefined, bytes: Uint8Array, except: Session | undefined): void {
     let text: string | undefined;
@@ -101,14 +101,12 @@ export class Fanout {
         else buffer.frames.push(frame);
         continue;
       }
-      let sent: number;
-      if (session.codec.binary) sent = session.ws.send(bytes);
+      if (session.codec.binary) this.enqueue(session, bytes);
       else {
         frame ??= this.decodeServerFrame(bytes);
         text ??= this.json.encode(frame) as string;
-        sent = session.ws.send(text);
+        this.enqueue(session, text);
       }
-      if (sent === 0) this.onDropped(session);
     }
   }
 

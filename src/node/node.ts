@@ -121,7 +121,7 @@ export class Node {
       createJsonCodec(),
       (bytes) => this.serverFrameCodec.decode(bytes)[0]!,
       (user) => this.sessionsOf(user),
-      (session) => this.onSendFailed(session),
+      (session, data) => this.enqueue(session, data),
     );
     this.committer = new GroupCommitter(this.store, this.config.commitIntervalMs, this.config.idempotencyWindowMs, (message: NewMessage, offsets: number[]) =>
       onMessageCommitted(this, message, offsets),
@@ -294,15 +294,15 @@ export class Node {
   }
 
   /**
-   * Replies to requests that completed asynchronously (typically a group-commit batch resolving
-   * many publishes at once) are collected per session and sent after the current tick, several
-   * REPLY frames in one WebSocket message: one write per session instead of one per reply.
-   * Replies are correlated by rid, so their order relative to other frames is not part of the
-   * contract; pushes already sent stay before them.
+   * Frames produced outside a socket callback (group-commit replies, direct-message pushes) are
+   * collected per session and written after the current tick as one WebSocket message: one write
+   * per session instead of one per frame (uWS only batches writes inside its own callbacks). Order
+   * among queued frames is kept; replies are correlated by rid, so their order relative to topic
+   * pushes is not part of the contract.
    */
-  private deferReply(session: Session, rid: number, result: unknown): void {
+  enqueue(session: Session, data: Uint8Array | string): void {
     if (session.closed) return;
-    (session.outbox ??= []).push({ type: FrameType.Reply, rid, result });
+    (session.outbox ??= []).push(data);
     if (session.outbox.length === 1) this.outboxSessions.push(session);
     if (!this.outboxScheduled) {
       this.outboxScheduled = true;
@@ -310,15 +310,26 @@ export class Node {
     }
   }
 
+  private deferReply(session: Session, rid: number, result: unknown): void {
+    this.enqueue(session, session.codec.encode({ type: FrameType.Reply, rid, result }));
+  }
+
   private readonly flushOutboxes = (): void => {
     this.outboxScheduled = false;
     const sessions = this.outboxSessions;
     this.outboxSessions = [];
     for (const session of sessions) {
-      const frames = session.outbox;
+      const chunks = session.outbox;
       session.outbox = undefined;
-      if (!frames || session.closed) continue;
-      if (!session.sendBatch(frames)) this.onSendFailed(session);
+      if (!chunks || session.closed) continue;
+      // At most FRAMES_PER_MESSAGE frames per WebSocket message (peers refuse more than 128).
+      for (let i = 0; i < chunks.length; i += FRAMES_PER_MESSAGE) {
+        const message = joinMessages(chunks.slice(i, i + FRAMES_PER_MESSAGE), session.codec.binary);
+        if (session.ws.send(message) === 0) {
+          this.onSendFailed(session);
+          break;
+        }
+      }
     }
   };
 
@@ -463,4 +474,22 @@ export class Node {
     }
     await this.committer.drain();
   }
+}
+
+/** Frames per WebSocket message when the server batches (the protocol allows 128). */
+const FRAMES_PER_MESSAGE = 64;
+
+/** Several encoded frames as one WebSocket message: msgpack frames concatenated, JSON frames in an array. */
+function joinMessages(chunks: Array<Uint8Array | string>, binary: boolean): Uint8Array | string {
+  if (chunks.length === 1) return chunks[0]!;
+  if (!binary) return `[${chunks.join(",")}]`;
+  let size = 0;
+  for (const c of chunks) size += (c as Uint8Array).byteLength;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c as Uint8Array, at);
+    at += (c as Uint8Array).byteLength;
+  }
+  return out;
 }

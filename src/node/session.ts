@@ -36,8 +36,8 @@ export class Session {
   closed = false;
   /** Catch-up buffers by fan-out key, only while catching up. */
   catchUp: Map<string, CatchUpBuffer> | undefined;
-  /** Replies waiting for the node's next outbox flush (see Node.deferReply). */
-  outbox: Frame[] | undefined;
+  /** Encoded frames waiting for the node's next outbox flush (see Node.enqueue). */
+  outbox: Array<Uint8Array | string> | undefined;
   /** Highest inbox offset pushed to this session. */
   inboxSent = 0;
 
