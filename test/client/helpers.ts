@@ -92,3 +92,18 @@ export class FlakySocket extends WebSocket {
     super.addEventListener(type, wrapped as never, options as never);
   }
 }
+
+/**
+ * A client whose token provider waits while `offline` is closed: after `cut()` it cannot come back
+ * until `offline.open()`, so a test can act while it is away.
+ */
+export function gatedClient(server: Pick<TestServer, "wsUrl" | "token">, user: string): { client: HubbubClient; offline: ReturnType<typeof gate> } {
+  const offline = gate();
+  const client = clientFor(server, user, {
+    token: async () => {
+      await offline.wait();
+      return server.token(user);
+    },
+  });
+  return { client, offline };
+}

@@ -1,17 +1,11 @@
 import { expect, test } from "bun:test";
 import { startTestServer } from "../helpers/server.ts";
-import { clientFor, cut, FlakySocket, gate, record, texts, until } from "./helpers.ts";
+import { clientFor, cut, FlakySocket, gatedClient, record, texts, until } from "./helpers.ts";
 
 test("sends made while offline are queued and delivered once, in order, when the connection is back", async () => {
   await using server = await startTestServer();
   const alice = clientFor(server, "alice");
-  const offline = gate();
-  const bob = clientFor(server, "bob", {
-    token: async () => {
-      await offline.wait();
-      return server.token("bob");
-    },
-  });
+  const { client: bob, offline } = gatedClient(server, "bob");
   await Promise.all([alice.connect(), bob.connect()]);
   await alice.join("public:q");
   await bob.join("public:q");

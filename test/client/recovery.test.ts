@@ -1,17 +1,11 @@
 import { expect, test } from "bun:test";
 import { startTestServer } from "../helpers/server.ts";
-import { clientFor, cut, gate, next, record, texts, until } from "./helpers.ts";
+import { clientFor, cut, gatedClient, next, record, texts, until } from "./helpers.ts";
 
 test("after a dropped connection the client re-joins from its last offset and recovers what it missed, exactly once, in order", async () => {
   await using server = await startTestServer();
   const alice = clientFor(server, "alice");
-  const offline = gate();
-  const bob = clientFor(server, "bob", {
-    token: async () => {
-      await offline.wait();
-      return server.token("bob");
-    },
-  });
+  const { client: bob, offline } = gatedClient(server, "bob");
   await Promise.all([alice.connect(), bob.connect()]);
   await alice.join("public:room");
   await bob.join("public:room");
@@ -43,13 +37,7 @@ test("after a dropped connection the client re-joins from its last offset and re
 test("when recovery is impossible the re-join says why, and the position restarts at the head", async () => {
   await using server = await startTestServer({ recoveryMaxMessages: 5 });
   const alice = clientFor(server, "alice");
-  const offline = gate();
-  const bob = clientFor(server, "bob", {
-    token: async () => {
-      await offline.wait();
-      return server.token("bob");
-    },
-  });
+  const { client: bob, offline } = gatedClient(server, "bob");
   await Promise.all([alice.connect(), bob.connect()]);
   await bob.join("public:busy");
   offline.close();
