@@ -419,7 +419,7 @@ export class HubbubClient {
     return this.#requests.add({ frame, onDrop, parse, timeoutMs: timeoutMs ?? this.#options.requestTimeoutMs });
   }
 
-  /** Sends a request frame now, refusing one the server would reject for its size (close 4502/1009). */
+  /** Sends a request frame now, refusing one the server would reject for its size (close 1009). */
   #sendNow(frame: ClientFrame): HubbubError | boolean {
     const conn = this.#conn;
     if (!conn || this.#state !== "connected") return false;

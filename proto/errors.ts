@@ -64,13 +64,13 @@ export const DisconnectCode = {
   BadFrame: 4500,
   /** The token was revoked or is invalid. */
   Unauthorized: 4501,
-  /** A WebSocket message exceeded the server's `maxFrameBytes`. */
+  /** Reserved: a message over `maxFrameBytes`. This server version closes with 1009 at the WebSocket layer instead. */
   MessageTooLarge: 4502,
   /** Kicked by an operator or backend; do not reconnect automatically. */
   Kicked: 4503,
   /** The user already has `maxSessionsPerUser` sessions. */
   SessionLimit: 4504,
-  /** No supported subprotocol was offered. */
+  /** Reserved: no supported subprotocol. This server version refuses the handshake with HTTP 400 instead. */
   UnsupportedProtocol: 4505,
 } as const;
 export type DisconnectCode = (typeof DisconnectCode)[keyof typeof DisconnectCode];

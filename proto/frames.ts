@@ -69,7 +69,7 @@ export interface StreamPosition {
 
 /** Limits the server announces in {@link HelloFrame}. Unknown keys must be ignored by clients. */
 export interface ServerLimits {
-  /** Largest WebSocket message the server accepts, in bytes; larger ones close the socket (4502). */
+  /** Largest WebSocket message the server accepts, in bytes; larger ones close the socket (1009). */
   maxFrameBytes: number;
   /** Largest encoded payload of a publish/direct/broadcast/edit, in bytes; larger gets reply 413. */
   maxPayloadBytes: number;

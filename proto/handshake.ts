@@ -21,7 +21,8 @@ export interface SubprotocolOffer {
   /**
    * The subprotocol the server must select: the client's first offered codec that this version
    * supports; `SUBPROTOCOL_MSGPACK` when nothing was offered (then no subprotocol is selected in the
-   * response); undefined when entries were offered but no supported codec (close 4505).
+   * response); undefined when entries were offered but no supported codec (the server refuses with HTTP 400
+   * `unsupported_protocol`).
    */
   codec: string | undefined;
   /** The token from a `hubbub.token.<JWT>` entry, if any (never echoed). */
