@@ -336,11 +336,15 @@ export function namespaceOf(rules: readonly NamespaceRule[], room: string): Name
   return best ?? DEFAULT_CONFIG.namespaces[0]!;
 }
 
-/** The configuration as printable JSON with secrets masked. */
+/** The configuration as printable JSON with secrets masked; usable as a config file (no derived keys). */
 export function maskedConfig(config: Config): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...config };
+  const { devMode: _derived, ...settings } = config;
+  const out: Record<string, unknown> = { ...settings };
   for (const [key, setting] of Object.entries(SETTINGS)) {
-    if (setting.secret && out[key]) out[key] = "********";
+    if (!setting.secret) continue;
+    const value = out[key];
+    if (Array.isArray(value)) out[key] = value.map(() => "********");
+    else if (value) out[key] = "********";
   }
   return out;
 }

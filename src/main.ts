@@ -157,6 +157,7 @@ function configCheck(args: string[]): void {
   const { flags, positionals } = collectFlags(args);
   const config = buildConfig(flags, positionals[0]);
   process.stdout.write(JSON.stringify(maskedConfig(config), null, 2) + "\n");
+  if (config.devMode) process.stderr.write("note: no JWT key configured: 'serve' would run in dev mode\n");
 }
 
 async function main(argv: string[]): Promise<void> {
