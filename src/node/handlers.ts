@@ -301,7 +301,7 @@ const UNREAD_INBOX_SCAN = 1000;
 
 /**
  * Unread counts. Rooms: every room the session joined or the user has a read position in, counting
- * messages above that position. Direct conversations: per peer, messages from that peer among the
+ * other users' messages above that position. Direct conversations: per peer, messages from that peer among the
  * newest {@link UNREAD_INBOX_SCAN} inbox messages above the user's read position for that peer
  * (conversations never read included).
  */
@@ -319,7 +319,9 @@ async function unread(node: Node, session: Session): Promise<unknown> {
   for (const room of session.rooms) if (!rooms.has(room)) rooms.set(room, 0);
   for (const [room, offset] of rooms) {
     if (node.policy.canJoin(session.claims, room) && !namespaceOf(node.config.namespaces, room).ephemeral) {
-      result[room] = await node.store.countAfter(roomStream(room), offset);
+      // Your own messages are never unread to you.
+      const stream = roomStream(room);
+      result[room] = (await node.store.countAfter(stream, offset)) - (await node.store.countAfter(stream, offset, user));
     }
   }
   const recent = await node.store.read(inboxStream(user), { limit: UNREAD_INBOX_SCAN });

@@ -82,6 +82,8 @@ test("read positions: the other party sees them and unread counts follow", async
   for (let i = 0; i < 5; i++) await alice.request({ type: FrameType.Publish, room: "public:rr", payload: i });
   for (let i = 0; i < 3; i++) await alice.request({ type: FrameType.Direct, user: "bob", payload: `dm${i}` });
   expect(await bob.request({ type: FrameType.Unread })).toEqual({ "public:rr": 5, "@alice": 3 });
+  // Your own messages are not unread to you.
+  expect(await alice.request({ type: FrameType.Unread })).toEqual({ "public:rr": 0 });
   expect(await bob.request({ type: FrameType.Read, channel: "public:rr", offset: 3 })).toEqual({ offset: 3 });
   expect(await alice.next((f) => f.type === FrameType.ReadEvent)).toMatchObject({ channel: "public:rr", user: "bob", offset: 3 });
   const dms = (await bob.collect((f) => f.type === FrameType.Message && (f as MessageFrame).channel === "@alice", 3)) as MessageFrame[];
