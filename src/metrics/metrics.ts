@@ -60,6 +60,7 @@ export function createMetrics(node: Node, webhooks?: WebhookStats): Metrics {
     },
   });
   mirroredCounter(registry, "hubbub_connects_total", "Sessions opened", [], () => [[{}, stats.connects]]);
+  mirroredCounter(registry, "hubbub_sessions_closed_total", "Sessions closed, for any reason", [], () => [[{}, stats.disconnects]]);
   mirroredCounter(registry, "hubbub_frames_in_total", "Frames received, by type", ["type"], () =>
     [...stats.framesIn].map(([type, n]) => [{ type: FRAME_NAMES[type] ?? String(type) }, n]),
   );

@@ -26,7 +26,6 @@ export async function deliverInbox(node: Node, session: Session): Promise<void> 
       const frames = page.messages.map((m) => storedToFrame(m, session.user));
       if (!session.sendBatch(frames)) return node.onSendFailed(session);
       after = page.messages[page.messages.length - 1]!.offset;
-      session.inboxSent = after;
     }
     more = page.messages.length === PAGE;
   }

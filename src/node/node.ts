@@ -34,7 +34,7 @@ import { HANDLERS } from "./handlers.ts";
 import { RequestError } from "./request-error.ts";
 import { onMessageCommitted } from "./delivery.ts";
 import { deliverInbox } from "./inbox.ts";
-import { Session } from "./session.ts";
+import { FRAMES_PER_MESSAGE, Session } from "./session.ts";
 import { NodeStats } from "./stats.ts";
 
 export interface NodeDeps {
@@ -475,9 +475,6 @@ export class Node {
     await this.committer.drain();
   }
 }
-
-/** Frames per WebSocket message when the server batches (the protocol allows 128). */
-const FRAMES_PER_MESSAGE = 64;
 
 /** Several encoded frames as one WebSocket message: msgpack frames concatenated, JSON frames in an array. */
 function joinMessages(chunks: Array<Uint8Array | string>, binary: boolean): Uint8Array | string {

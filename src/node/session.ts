@@ -15,6 +15,9 @@ export interface CatchUpBuffer {
   overflow: boolean;
 }
 
+/** Frames per WebSocket message when the server batches (peers accept up to 128). */
+export const FRAMES_PER_MESSAGE = 64;
+
 /** Most frames buffered per key while catching up. */
 export const CATCH_UP_MAX_FRAMES = 10_000;
 
@@ -38,8 +41,6 @@ export class Session {
   catchUp: Map<string, CatchUpBuffer> | undefined;
   /** Encoded frames waiting for the node's next outbox flush (see Node.enqueue). */
   outbox: Array<Uint8Array | string> | undefined;
-  /** Highest inbox offset pushed to this session. */
-  inboxSent = 0;
 
   constructor(
     readonly id: string,
@@ -73,7 +74,7 @@ export class Session {
   }
 
   /** Sends frames batched into WebSocket messages of at most `perMessage` frames. */
-  sendBatch(frames: readonly Frame[], perMessage = 64): boolean {
+  sendBatch(frames: readonly Frame[], perMessage = FRAMES_PER_MESSAGE): boolean {
     for (let i = 0; i < frames.length; i += perMessage) {
       if (this.closed) return false;
       const chunk = frames.slice(i, i + perMessage);
