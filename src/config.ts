@@ -44,6 +44,11 @@ export interface Config {
   ratePerSecond: number;
   /** Token-bucket size per session, frames. */
   rateBurst: number;
+  /**
+   * Store-backed requests (HISTORY, JOIN, UNREAD, READ, EDIT, RECALL) one session may have in
+   * flight; one more is answered 429 at once.
+   */
+  maxPendingRequests: number;
   /** Consecutive rate-limited frames before the session is closed (4003). */
   rateMaxStrikes: number;
   /** Buffered outgoing bytes per session before it is closed as a slow consumer (4001). */
@@ -52,6 +57,12 @@ export interface Config {
   tokenRefreshLeadMs: number;
   /** SQLite file for durable messages; `:memory:` keeps them in memory only. */
   dataPath: string;
+  /**
+   * What an acknowledged message survives: `process` (SQLite synchronous=NORMAL in WAL mode: a
+   * crash or kill of the server process) or `power` (synchronous=FULL: also an OS crash or power
+   * loss, at the cost of an fsync per commit).
+   */
+  durability: "process" | "power";
   /** Room namespaces with retention and ephemeral settings. */
   namespaces: NamespaceRule[];
   /** Direct-message inbox retention. */
@@ -77,6 +88,13 @@ export interface Config {
   webhookOfflineGraceMs: number;
   /** Most webhook events waiting; beyond it the oldest are dropped. */
   webhookQueueMax: number;
+  /** Most bytes of webhook request bodies waiting; beyond it the oldest are dropped. */
+  webhookQueueBytes: number;
+  /**
+   * `message.offline` events carry the message payload only when this is > 0, and only up to this
+   * many bytes of it (larger payloads are left out and marked truncated). 0 = metadata only.
+   */
+  webhookPayloadBytes: number;
   /** Attempts per event before it is given up. */
   webhookMaxAttempts: number;
   webhookTimeoutMs: number;
@@ -106,10 +124,12 @@ export const DEFAULT_CONFIG: Readonly<Config> = {
   maxConnections: 19_000,
   ratePerSecond: 100,
   rateBurst: 200,
+  maxPendingRequests: 8,
   rateMaxStrikes: 100,
   slowConsumerBytes: 4 * 1024 * 1024,
   tokenRefreshLeadMs: 60_000,
   dataPath: "./data/hubbub.db",
+  durability: "process",
   namespaces: [{ prefix: "", ephemeral: false, maxMessages: 10_000, maxAgeMs: 30 * 24 * 3600_000 }],
   inboxMaxMessages: 10_000,
   inboxMaxAgeMs: 30 * 24 * 3600_000,
@@ -123,6 +143,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = {
   webhookSecret: "",
   webhookOfflineGraceMs: 5_000,
   webhookQueueMax: 10_000,
+  webhookQueueBytes: 16 * 1024 * 1024,
+  webhookPayloadBytes: 0,
   webhookMaxAttempts: 8,
   webhookTimeoutMs: 5_000,
   shutdownDrainMs: 5_000,
@@ -155,10 +177,12 @@ export const SETTINGS: Record<Exclude<keyof Config, "devMode">, { env: string; f
   maxConnections: { env: "HUBBUB_MAX_CONNECTIONS", flag: "max-connections", kind: "int", doc: "connections per process" },
   ratePerSecond: { env: "HUBBUB_RATE_PER_SECOND", flag: "rate-per-second", kind: "int", doc: "frames per second per session" },
   rateBurst: { env: "HUBBUB_RATE_BURST", flag: "rate-burst", kind: "int", doc: "rate-limit burst, frames" },
+  maxPendingRequests: { env: "HUBBUB_MAX_PENDING_REQUESTS", flag: "max-pending-requests", kind: "int", doc: "store requests in flight per session" },
   rateMaxStrikes: { env: "HUBBUB_RATE_MAX_STRIKES", flag: "rate-max-strikes", kind: "int", doc: "consecutive limited frames before disconnect" },
   slowConsumerBytes: { env: "HUBBUB_SLOW_CONSUMER_BYTES", flag: "slow-consumer-bytes", kind: "int", doc: "buffered bytes before a slow consumer is closed" },
   tokenRefreshLeadMs: { env: "HUBBUB_TOKEN_REFRESH_LEAD_MS", flag: "token-refresh-lead-ms", kind: "int", doc: "ask for a refresh this long before exp, ms" },
   dataPath: { env: "HUBBUB_DATA_PATH", flag: "data", kind: "string", doc: "SQLite file (`:memory:` for none)" },
+  durability: { env: "HUBBUB_DURABILITY", flag: "durability", kind: "string", doc: "process (survives a crash) or power (also power loss; fsync per commit)" },
   namespaces: { env: "HUBBUB_NAMESPACES", flag: "namespaces", kind: "json", doc: "JSON array of {prefix, ephemeral, maxMessages, maxAgeMs}" },
   inboxMaxMessages: { env: "HUBBUB_INBOX_MAX_MESSAGES", flag: "inbox-max-messages", kind: "int", doc: "direct messages kept per user" },
   inboxMaxAgeMs: { env: "HUBBUB_INBOX_MAX_AGE_MS", flag: "inbox-max-age-ms", kind: "int", doc: "direct message retention, ms" },
@@ -172,6 +196,8 @@ export const SETTINGS: Record<Exclude<keyof Config, "devMode">, { env: string; f
   webhookSecret: { env: "HUBBUB_WEBHOOK_SECRET", flag: "webhook-secret", kind: "string", secret: true, doc: "HMAC key for Hubbub-Signature" },
   webhookOfflineGraceMs: { env: "HUBBUB_WEBHOOK_OFFLINE_GRACE_MS", flag: "webhook-offline-grace-ms", kind: "int", doc: "offline debounce, ms" },
   webhookQueueMax: { env: "HUBBUB_WEBHOOK_QUEUE_MAX", flag: "webhook-queue-max", kind: "int", doc: "most queued webhook events" },
+  webhookQueueBytes: { env: "HUBBUB_WEBHOOK_QUEUE_BYTES", flag: "webhook-queue-bytes", kind: "int", doc: "most queued webhook bytes" },
+  webhookPayloadBytes: { env: "HUBBUB_WEBHOOK_PAYLOAD_BYTES", flag: "webhook-payload-bytes", kind: "int", doc: "message.offline payload bytes included (0 = metadata only)" },
   webhookMaxAttempts: { env: "HUBBUB_WEBHOOK_MAX_ATTEMPTS", flag: "webhook-max-attempts", kind: "int", doc: "attempts per webhook event" },
   webhookTimeoutMs: { env: "HUBBUB_WEBHOOK_TIMEOUT_MS", flag: "webhook-timeout-ms", kind: "int", doc: "webhook request timeout, ms" },
   shutdownDrainMs: { env: "HUBBUB_SHUTDOWN_DRAIN_MS", flag: "shutdown-drain-ms", kind: "int", doc: "spread reconnect advisories over this window, ms" },
@@ -254,6 +280,7 @@ export function validateConfig(c: Record<string, unknown>): Config {
   requireInt(c, "ratePerSecond", 1, 1_000_000);
   requireInt(c, "rateBurst", 1, 1_000_000);
   requireInt(c, "rateMaxStrikes", 1, 1_000_000);
+  requireInt(c, "maxPendingRequests", 1, 10_000);
   requireInt(c, "slowConsumerBytes", 1024, 1 << 30);
   requireInt(c, "tokenRefreshLeadMs", 0, 86_400_000);
   requireInt(c, "inboxMaxMessages", 0, Number.MAX_SAFE_INTEGER);
@@ -265,6 +292,8 @@ export function validateConfig(c: Record<string, unknown>): Config {
   requireInt(c, "maxApiBodyBytes", 1024, 1 << 30);
   requireInt(c, "webhookOfflineGraceMs", 0, 86_400_000);
   requireInt(c, "webhookQueueMax", 1, 10_000_000);
+  requireInt(c, "webhookQueueBytes", 64 * 1024, 1 << 30);
+  requireInt(c, "webhookPayloadBytes", 0, 64 * 1024 * 1024);
   requireInt(c, "webhookMaxAttempts", 1, 100);
   requireInt(c, "webhookTimeoutMs", 100, 600_000);
   requireInt(c, "shutdownDrainMs", 0, 600_000);
@@ -292,6 +321,9 @@ export function validateConfig(c: Record<string, unknown>): Config {
   if (c.jwtAlgorithm !== "HS256" && !c.jwtPublicKey) throw new ConfigError(`jwtPublicKey: required for ${c.jwtAlgorithm}`);
   if (c.jwtAlgorithm === "HS256" && c.jwtSecret !== "" && (c.jwtSecret as string).length < 16) {
     throw new ConfigError("jwtSecret: must be at least 16 characters");
+  }
+  if (c.durability !== "process" && c.durability !== "power") {
+    throw new ConfigError(`durability: must be process or power, got ${JSON.stringify(c.durability)}`);
   }
   if (!["debug", "info", "warn", "error", "silent"].includes(c.logLevel as string)) {
     throw new ConfigError(`logLevel: must be debug, info, warn, error or silent, got ${JSON.stringify(c.logLevel)}`);
