@@ -37,10 +37,6 @@ const ERROR_NAMES: Record<number, string> = {
   413: "too_large", 415: "unsupported_media_type", 422: "unprocessable", 429: "rate_limited", 500: "internal", 503: "unavailable",
 };
 
-function errorResponse(status: number, message: string): Response {
-  return new Response(JSON.stringify({ error: ERROR_NAMES[status] ?? "error", message }), { status, headers: { "content-type": "application/json" } });
-}
-
 /** An HTTP error with a status and a message; rendered as `{error, message}`. */
 export class ApiError extends Error {
   constructor(
@@ -93,9 +89,24 @@ export function createApi({ node, revocations, stats }: ApiDeps) {
   const checkKey = makeKeyChecker(node.config.apiKeys);
   const maxBody = node.config.maxApiBodyBytes;
   const started = Date.now();
+  const authorized = new WeakSet<Request>();
+  /** Throws 401/403 unless the request carries a valid API key, 413 when its declared body is too large. */
+  const guard = (request: Request): void => {
+    if (authorized.has(request)) return;
+    const auth = request.headers.get("authorization");
+    const key = auth?.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : request.headers.get("x-api-key");
+    if (!key) throw new ApiError(401, "an API key is required (Authorization: Bearer <key> or X-Api-Key)");
+    if (node.config.apiKeys.length === 0 || !checkKey(key)) throw new ApiError(403, "invalid API key");
+    const length = Number(request.headers.get("content-length") ?? 0);
+    if (length > maxBody) throw new ApiError(413, `body is ${length} bytes; the limit is ${maxBody}`);
+    authorized.add(request);
+  };
   return new Elysia({ prefix: "/api" })
     .error({ ApiError, RequestError })
-    .onError(({ code, error, set }) => {
+    .onError(({ code, error: thrown, set }) => {
+      // Elysia wraps what a parse hook throws (the key check, a bad msgpack body) in a ParseError.
+      const cause = code === "PARSE" ? (thrown as { cause?: unknown }).cause : undefined;
+      const error = cause instanceof ApiError ? cause : thrown;
       let status = 500;
       let message = "internal error";
       if (error instanceof ApiError) {
@@ -122,19 +133,11 @@ export function createApi({ node, revocations, stats }: ApiDeps) {
       set.headers["content-type"] = "application/json";
       return { error: ERROR_NAMES[status] ?? "error", message };
     })
-    .onRequest(({ request }) => {
-      // onRequest runs for every request the app sees: guard only the API's own paths.
-      const path = new URL(request.url).pathname;
-      if (!path.startsWith("/api/") || path.startsWith("/api/docs")) return;
-      const auth = request.headers.get("authorization");
-      const key = auth?.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : request.headers.get("x-api-key");
-      if (!key) return errorResponse(401, "an API key is required (Authorization: Bearer <key> or X-Api-Key)");
-      if (node.config.apiKeys.length === 0 || !checkKey(key)) return errorResponse(403, "invalid API key");
-      const length = Number(request.headers.get("content-length") ?? 0);
-      if (length > maxBody) return errorResponse(413, `body is ${length} bytes; the limit is ${maxBody}`);
-      return undefined;
-    })
+    // The key check is part of the API's own routes (a local hook of this plugin), never a test
+    // of the path string: whatever target the router hands to an API handler is guarded. It runs
+    // before the body is parsed (onParse) and, for requests without a body, before the handler.
     .onParse(async ({ request, contentType }) => {
+      guard(request);
       if (contentType === "application/msgpack" || contentType === "application/x-msgpack") {
         const bytes = new Uint8Array(await request.arrayBuffer());
         if (bytes.byteLength > maxBody) throw new ApiError(413, `body is larger than ${maxBody} bytes`);
@@ -145,6 +148,9 @@ export function createApi({ node, revocations, stats }: ApiDeps) {
         }
       }
       return undefined;
+    })
+    .onBeforeHandle(({ request }) => {
+      guard(request);
     })
     .post("/rooms/:room/publish", async ({ params, body }) => publishToRoom(node, body.from ?? "server", params.room, body.payload, body.cmid), {
       body: t.Object({ payload: Payload, from: From, cmid: t.Optional(t.String({ minLength: 1, maxLength: 64 })) }),

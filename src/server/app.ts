@@ -12,6 +12,7 @@ import type { Metrics } from "../metrics/metrics.ts";
 import type { Node } from "../node/node.ts";
 import { createWebApp } from "../web/index.ts";
 import { newSessionId } from "../ids.ts";
+import { pathOf } from "./upgrade.ts";
 
 /** Request ids: taken from `X-Request-Id` when the caller sent one (1..128 safe characters), else new. */
 function requestId(request: Request): string {
@@ -22,7 +23,10 @@ function requestId(request: Request): string {
 export function createApp(node: Node, metrics: Metrics, api: ApiDeps) {
   const log = node.log.child({ component: "http" });
   const started = new WeakMap<Request, { id: string; at: number }>();
-  return new Elysia()
+  // standardHostname: false makes the router find the path after "http://" whatever the Host's
+  // length (by default it skips 11 characters, so with `Host: x` it routed `/abc/api/stats` to
+  // `/api/stats`). The server speaks plain HTTP (TLS terminates in front of it).
+  return new Elysia({ handler: { standardHostname: false } })
     .onRequest(({ request, set }) => {
       const id = requestId(request);
       started.set(request, { id, at: performance.now() });
@@ -30,7 +34,7 @@ export function createApp(node: Node, metrics: Metrics, api: ApiDeps) {
     })
     .onAfterResponse({ as: "global" }, ({ request, set }) => {
       const info = started.get(request);
-      const path = new URL(request.url).pathname;
+      const path = pathOf(request.url);
       if (path === "/healthz" || path === "/readyz" || path === "/metrics") return;
       log.debug("request", { requestId: info?.id, method: request.method, path, status: set.status, ms: info ? Math.round((performance.now() - info.at) * 10) / 10 : undefined });
     })
