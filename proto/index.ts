@@ -24,7 +24,7 @@ export type * from "./frames.ts";
 export { createMsgpackCodec, SUBPROTOCOL_MSGPACK, SUBPROTOCOL_JSON } from "./codec.ts";
 export type { WireCodec, CodecOptions } from "./codec.ts";
 export { createJsonCodec } from "./json.ts";
-export { toWire, fromWire } from "./wire.ts";
+export { toWire, fromWire, checkPayload } from "./wire.ts";
 export { bytesToBase64, base64ToBytes } from "./base64.ts";
 export { DEFAULT_LIMITS } from "./limits.ts";
 export type { DecodeLimits } from "./limits.ts";

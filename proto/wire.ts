@@ -152,17 +152,27 @@ function checkField(spec: FrameSpec, field: FieldSpec, raw: unknown, rid: number
   }
 }
 
+/**
+ * Checks an application payload by the rules a frame's `payload` field is read with: at most
+ * {@link PAYLOAD_MAX_DEPTH} levels of arrays/maps, no `__proto__`/`constructor`/`prototype` map
+ * keys. Throws {@link ProtocolError} (`limit` or `forbidden_key`). For payloads that did not come
+ * through a codec (a server's HTTP API), so that every way in applies the same validation.
+ */
+export function checkPayload(value: unknown): void {
+  checkValue(value, 1, PAYLOAD_MAX_DEPTH, undefined, undefined, PAYLOAD_MAX_DEPTH);
+}
+
 /** Walks a value: containers no deeper than `maxDepth`, no prototype-polluting keys. */
-function checkValue(value: unknown, depth: number, maxDepth: number, spec: FrameSpec, rid: number | undefined): void {
+function checkValue(value: unknown, depth: number, maxDepth: number, spec: FrameSpec | undefined, rid: number | undefined, shownDepth = maxDepth): void {
   if (value === null || typeof value !== "object" || value instanceof Uint8Array || value instanceof Date) return;
-  if (depth > maxDepth) throw new ProtocolError(ProtocolErrorCode.Limit, `nesting deeper than ${maxDepth}`, spec.type, rid);
+  if (depth > maxDepth) throw new ProtocolError(ProtocolErrorCode.Limit, `nesting deeper than ${shownDepth}`, spec?.type, rid);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) checkValue(value[i], depth + 1, maxDepth, spec, rid);
+    for (let i = 0; i < value.length; i++) checkValue(value[i], depth + 1, maxDepth, spec, rid, shownDepth);
     return;
   }
   for (const key of Object.keys(value)) {
-    if (FORBIDDEN_KEYS.has(key)) throw new ProtocolError(ProtocolErrorCode.ForbiddenKey, `map key "${key}" is not allowed`, spec.type, rid);
-    checkValue((value as Record<string, unknown>)[key], depth + 1, maxDepth, spec, rid);
+    if (FORBIDDEN_KEYS.has(key)) throw new ProtocolError(ProtocolErrorCode.ForbiddenKey, `map key "${key}" is not allowed`, spec?.type, rid);
+    checkValue((value as Record<string, unknown>)[key], depth + 1, maxDepth, spec, rid, shownDepth);
   }
 }
 

@@ -9,10 +9,9 @@
  *   schemas; a bad body gets 400 naming the field; an oversize body 413; unknown rooms/users 404.
  * - Errors are `{error, message}` JSON everywhere.
  */
-import { decode as decodeMsgpack } from "@msgpack/msgpack";
 import { Elysia, t } from "elysia";
 import { timingSafeEqual } from "node:crypto";
-import { ReplyCode } from "../../proto/index.ts";
+import { checkPayload, DEFAULT_LIMITS, MsgpackReader, ProtocolError, ReplyCode } from "../../proto/index.ts";
 import { broadcastToAll, checkRoomName, publishToRoom, sendDirect } from "../node/actions.ts";
 import { decodePayload, roomStream } from "../node/messages.ts";
 import type { Node } from "../node/node.ts";
@@ -78,6 +77,50 @@ function messageJson(m: StoredMessage) {
   };
 }
 
+/** Body limits for msgpack bodies: the WebSocket codecs' reader, sized to the body limit. */
+function bodyReader(maxBody: number): MsgpackReader {
+  return new MsgpackReader({ ...DEFAULT_LIMITS, maxStrLength: maxBody, maxBinLength: maxBody, maxArrayLength: 100_000, maxMapLength: 100_000 });
+}
+
+function parseMsgpackBody(bytes: Uint8Array, maxBody: number): unknown {
+  if (bytes.byteLength > maxBody) throw new ApiError(413, `body is larger than ${maxBody} bytes`);
+  const reader = bodyReader(maxBody);
+  try {
+    reader.reset(bytes);
+    const value = reader.read();
+    if (reader.hasMore) throw new ApiError(400, "body is not valid msgpack: bytes after the value");
+    return value;
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new ApiError(400, `body is not valid msgpack: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Deepest JSON nesting a body may have (a payload may nest 24 levels; the body adds a few). */
+const JSON_BODY_MAX_DEPTH = 32;
+
+function parseJsonBody(text: string, maxBody: number): unknown {
+  if (text.length > maxBody) throw new ApiError(413, `body is larger than ${maxBody} bytes`);
+  // Refuse deep nesting before JSON.parse recurses into it (a deep body is the client's error).
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > JSON_BODY_MAX_DEPTH) throw new ApiError(400, `body nests deeper than ${JSON_BODY_MAX_DEPTH} levels`);
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ApiError(400, `body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 export interface ApiDeps {
   node: Node;
   revocations: Revocations;
@@ -138,19 +181,22 @@ export function createApi({ node, revocations, stats }: ApiDeps) {
     // before the body is parsed (onParse) and, for requests without a body, before the handler.
     .onParse(async ({ request, contentType }) => {
       guard(request);
-      if (contentType === "application/msgpack" || contentType === "application/x-msgpack") {
-        const bytes = new Uint8Array(await request.arrayBuffer());
-        if (bytes.byteLength > maxBody) throw new ApiError(413, `body is larger than ${maxBody} bytes`);
-        try {
-          return decodeMsgpack(bytes, { maxStrLength: maxBody, maxBinLength: maxBody, maxArrayLength: 100_000, maxMapLength: 100_000 });
-        } catch {
-          throw new ApiError(400, "body is not valid msgpack");
-        }
-      }
+      const type = contentType?.split(";")[0]?.trim().toLowerCase();
+      if (type === "application/msgpack" || type === "application/x-msgpack") return parseMsgpackBody(new Uint8Array(await request.arrayBuffer()), maxBody);
+      if (type === "application/json") return parseJsonBody(await request.text(), maxBody);
       return undefined;
     })
-    .onBeforeHandle(({ request }) => {
+    .onBeforeHandle(({ request, body }) => {
       guard(request);
+      // The payload rules of the WebSocket codecs (depth, forbidden keys), applied here too.
+      if (body !== null && typeof body === "object" && "payload" in body) {
+        try {
+          checkPayload(body.payload);
+        } catch (err) {
+          if (err instanceof ProtocolError) throw new ApiError(400, `payload: ${err.message}`);
+          throw err;
+        }
+      }
     })
     .post("/rooms/:room/publish", async ({ params, body }) => publishToRoom(node, body.from ?? "server", params.room, body.payload, body.cmid), {
       body: t.Object({ payload: Payload, from: From, cmid: t.Optional(t.String({ minLength: 1, maxLength: 64 })) }),

@@ -25,11 +25,19 @@ export function encodePayload(payload: unknown): Uint8Array {
   return writer.finish();
 }
 
-/** Stored payload bytes → value; a recalled message's empty payload is `null`. */
+/**
+ * Stored payload bytes → value; a recalled message's empty payload is `null`. Never throws: every
+ * way in validates payloads, but a payload stored before that (or damaged on disk) that the
+ * protocol's rules refuse is read as `null`, so one bad message cannot make a read fail for everyone.
+ */
 export function decodePayload(bytes: Uint8Array): unknown {
   if (bytes.byteLength === 0) return null;
-  reader.reset(bytes);
-  return reader.read();
+  try {
+    reader.reset(bytes);
+    return reader.read();
+  } catch {
+    return null;
+  }
 }
 
 /** A stored message as the MESSAGE frame `receiver` should see. */

@@ -7,7 +7,7 @@ test("runtime exports", () => {
     "FrameType", "UpdateAction", "MessageState", "PresenceAction", "FRAME_SPECS", "SPEC_BY_TYPE", "NAME_MAX", "ID_MAX", "TOKEN_MAX", "REASON_MAX",
     "STRS_MAX", "PAYLOAD_MAX_DEPTH", "createMsgpackCodec", "createJsonCodec", "toWire", "fromWire", "bytesToBase64", "base64ToBytes", "DEFAULT_LIMITS",
     "SUBPROTOCOL_MSGPACK", "SUBPROTOCOL_JSON", "ProtocolError", "ProtocolErrorCode", "ReplyCode", "DisconnectCode", "shouldReconnect",
-    "MsgpackReader", "MsgpackWriter", "ExtData", "parseSubprotocols", "clientSubprotocols", "SUBPROTOCOL_TOKEN_PREFIX", "SUBPROTOCOLS",
+    "MsgpackReader", "MsgpackWriter", "ExtData", "checkPayload", "parseSubprotocols", "clientSubprotocols", "SUBPROTOCOL_TOKEN_PREFIX", "SUBPROTOCOLS",
   ];
   expect(Object.keys(proto).sort()).toEqual(names.sort());
   expect(proto.SUBPROTOCOL_MSGPACK).toBe("hubbub.v1.msgpack");
