@@ -27,9 +27,13 @@ export interface SendResult {
 
 const ROOM_NAME = /^[A-Za-z0-9_.:\/-]{1,200}$/;
 
+/** Names that would collide with JavaScript object machinery wherever rooms are map keys. */
+const RESERVED_ROOM_NAMES: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
 /** Throws 400 unless `room` is a valid room name. */
 export function checkRoomName(room: string): void {
   if (!ROOM_NAME.test(room)) throw new RequestError(ReplyCode.BadRequest, "room names are 1..200 of A-Z a-z 0-9 _ . : / -");
+  if (RESERVED_ROOM_NAMES.has(room)) throw new RequestError(ReplyCode.BadRequest, `"${room}" is reserved and cannot be a room name`);
 }
 
 /** Payload value → stored bytes; throws 413 when over `maxPayloadBytes`. */

@@ -10,7 +10,7 @@ import type { Server } from "bun";
 import { type Frame, type WireCodec } from "../../proto/index.ts";
 import type { Bus, BusEvent } from "../engines/bus.ts";
 import type { Session } from "./session.ts";
-import { CATCH_UP_MAX_FRAMES } from "./session.ts";
+import { CATCH_UP_MAX_FRAMES, type CatchUpBuffer } from "./session.ts";
 
 export const roomKey = (room: string) => `r:${room}`;
 export const userKey = (user: string) => `u:${user}`;
@@ -110,21 +110,29 @@ export class Fanout {
     }
   }
 
-  /** Starts buffering `key`'s frames for `session` (it is not yet subscribed to the topic). */
-  beginCatchUp(session: Session, key: string): void {
+  /**
+   * Starts buffering `key`'s frames for `session` (it is not yet subscribed to the topic). Returns
+   * the buffer, which identifies this catch-up: a later one for the same key replaces it.
+   */
+  beginCatchUp(session: Session, key: string): CatchUpBuffer {
+    const buffer: CatchUpBuffer = { frames: [], overflow: false };
     session.catchUp ??= new Map();
-    session.catchUp.set(key, { frames: [], overflow: false });
+    session.catchUp.set(key, buffer);
     let set = this.catchingUp.get(key);
     if (!set) this.catchingUp.set(key, (set = new Set()));
     set.add(session);
+    return buffer;
   }
 
   /**
    * Ends buffering: returns the buffered frames (or undefined on overflow) and subscribes the
-   * session to the key's topic, in the same synchronous step so no frame is lost in between.
+   * session to the key's topic, in the same synchronous step so no frame is lost in between. With
+   * `owner`, only that catch-up is ended: if a later one replaced it, nothing changes (and
+   * undefined is returned).
    */
-  endCatchUp(session: Session, key: string, subscribe: boolean): Frame[] | undefined {
+  endCatchUp(session: Session, key: string, subscribe: boolean, owner?: CatchUpBuffer): Frame[] | undefined {
     const buffer = session.catchUp?.get(key);
+    if (owner !== undefined && buffer !== owner) return undefined;
     session.catchUp?.delete(key);
     if (session.catchUp?.size === 0) session.catchUp = undefined;
     const set = this.catchingUp.get(key);

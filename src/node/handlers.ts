@@ -27,16 +27,17 @@ import {
   type ClientFrame,
 } from "../../proto/index.ts";
 import { namespaceOf } from "../config.ts";
-import type { StoredMessage } from "../store/port.ts";
+import type { ReadResult, StoredMessage } from "../store/port.ts";
 import { broadcastToAll, checkRoomName, payloadBytes, publishToRoom, sendDirect } from "./actions.ts";
 import { roomKey, userKey } from "./fanout.ts";
 import { channelFor, inboxStream, roomStream, storedToFrame } from "./messages.ts";
 import type { Node } from "./node.ts";
 import { RequestError } from "./request-error.ts";
 import type { Session } from "./session.ts";
+import { HISTORY_MAX_BYTES, readCost, RECOVERY_MAX_BYTES, UNREAD_INBOX_SCAN, UNREAD_MAX, yieldToLoop } from "./costs.ts";
 
-
-type Handler<F extends ClientFrame> = (node: Node, session: Session, frame: F) => unknown;
+/** A request handler (see the module comment for what it returns). */
+export type Handler<F extends ClientFrame = never> = (node: Node, session: Session, frame: F) => unknown;
 
 const HISTORY_DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
@@ -71,25 +72,39 @@ const ping: Handler<ClientFrame> = (_node, session) => {
 };
 
 async function join(node: Node, session: Session, frame: JoinFrame): Promise<unknown> {
-  const { room, since } = frame;
+  const { room } = frame;
   requireRoomAccess(node, session, room);
   if (session.rooms.has(room)) throw new RequestError(ReplyCode.BadRequest, `already in room ${room}`);
   if (session.rooms.size >= node.config.maxRoomsPerSession) {
     throw new RequestError(ReplyCode.LimitExceeded, `at most ${node.config.maxRoomsPerSession} rooms per session`);
   }
   session.rooms.add(room);
+  // This attempt owns the room's join until it completes; a LEAVE ends it, a later JOIN (after a
+  // LEAVE) replaces it. `current()` says whether this attempt still owns it.
+  const attempt = {};
+  session.joining.set(room, attempt);
+  const current = () => !session.closed && session.joining.get(room) === attempt;
+  try {
+    return await joinAttempt(node, session, frame, current);
+  } finally {
+    if (session.joining.get(room) === attempt) session.joining.delete(room);
+  }
+}
+
+async function joinAttempt(node: Node, session: Session, frame: JoinFrame, current: () => boolean): Promise<unknown> {
+  const { room, since } = frame;
   const key = roomKey(room);
   const ns = namespaceOf(node.config.namespaces, room);
   if (ns.ephemeral) {
     session.ws.subscribe(session.topic(key));
     const change = await node.presence.join(room, session.user, session.id);
-    if (session.closed || !session.rooms.has(room)) return undoJoin(node, session, room);
+    if (!current()) return undoJoin(node, session, room);
     announceJoin(node, session, room, change);
     const result: Record<string, unknown> = { epoch: "", offset: 0, recovered: false, messages: [], users: change.users, sessions: change.sessions };
     if (since) result.reason = "ephemeral";
     return result;
   }
-  node.fanout.beginCatchUp(session, key);
+  const buffer = node.fanout.beginCatchUp(session, key);
   let result: Record<string, unknown>;
   let last: number;
   let change: Awaited<ReturnType<typeof node.presence.join>>;
@@ -104,15 +119,29 @@ async function join(node: Node, session: Session, frame: JoinFrame): Promise<unk
       else if (since.offset < info.oldest - 1) reason = "too_old";
       else if (info.head - since.offset > node.config.recoveryMaxMessages) reason = "too_many";
       else {
+        // Page by page, giving the event loop back between pages; stop at the byte budget.
         let after = since.offset;
+        let bytes = 0;
         for (;;) {
           const page = await node.store.read(stream, { after, limit: MAX_LIMIT });
           messages = messages.concat(page.messages);
+          for (const m of page.messages) bytes += m.payload.byteLength;
           if (page.messages.length > 0) after = page.messages[page.messages.length - 1]!.offset;
-          if (page.messages.length < MAX_LIMIT) break;
+          if (bytes > RECOVERY_MAX_BYTES) {
+            reason = "too_many";
+            break;
+          }
+          if (page.messages.length < MAX_LIMIT || !current()) break;
+          await yieldToLoop();
         }
-        last = Math.max(last, after);
+        node.charge(session, readCost(messages.length, bytes));
+        if (reason) messages = [];
+        else last = Math.max(last, after);
       }
+    }
+    if (!current()) {
+      node.fanout.endCatchUp(session, key, false, buffer);
+      return undoJoin(node, session, room);
     }
     change = await node.presence.join(room, session.user, session.id);
     result = { epoch: info.epoch, offset: last, recovered: since !== undefined && reason === undefined, messages: wireMessages(messages, session.user) };
@@ -120,15 +149,15 @@ async function join(node: Node, session: Session, frame: JoinFrame): Promise<unk
     result.users = change.users;
     result.sessions = change.sessions;
   } catch (err) {
-    node.fanout.endCatchUp(session, key, false);
-    session.rooms.delete(room);
+    node.fanout.endCatchUp(session, key, false, buffer);
+    if (current()) session.rooms.delete(room);
     throw err;
   }
-  if (session.closed || !session.rooms.has(room)) {
-    node.fanout.endCatchUp(session, key, false);
+  if (!current()) {
+    node.fanout.endCatchUp(session, key, false, buffer);
     return undoJoin(node, session, room);
   }
-  const buffered = node.fanout.endCatchUp(session, key, true);
+  const buffered = node.fanout.endCatchUp(session, key, true, buffer);
   if (buffered === undefined) {
     session.rooms.delete(room);
     await node.leaveRoom(session, room);
@@ -142,16 +171,20 @@ async function join(node: Node, session: Session, frame: JoinFrame): Promise<unk
 }
 
 /**
- * The session closed, or sent LEAVE, while its JOIN was waiting on the store or presence: the
- * close/leave cleanup ran before presence recorded the join, so take the join back. The JOIN gets
- * ERROR 400 (if the socket is still open); the LEAVE already got its reply.
+ * The session closed, or sent LEAVE, while this JOIN was waiting on the store or presence: the
+ * close/leave cleanup ran before presence recorded the join, so take the join back. If the session
+ * has since joined the room again (JOIN, LEAVE, JOIN), that later JOIN owns the room's membership,
+ * subscription and presence: leave them alone. The JOIN gets ERROR 400 (if the socket is still
+ * open); the LEAVE already got its reply.
  */
 async function undoJoin(node: Node, session: Session, room: string): Promise<undefined> {
-  const left = !session.closed;
-  session.rooms.delete(room);
-  if (!session.closed) session.ws.unsubscribe(session.topic(roomKey(room)));
-  await node.presence.leave(room, session.user, session.id);
-  if (left) throw new RequestError(ReplyCode.BadRequest, `left room ${room} before the join completed`);
+  const open = !session.closed;
+  if (open && session.joining.has(room)) {
+    throw new RequestError(ReplyCode.BadRequest, `left room ${room} before the join completed`);
+  }
+  if (open && !session.rooms.has(room)) session.ws.unsubscribe(session.topic(roomKey(room)));
+  if (!session.rooms.has(room) || session.closed) await node.presence.leave(room, session.user, session.id);
+  if (open) throw new RequestError(ReplyCode.BadRequest, `left room ${room} before the join completed`);
   return undefined;
 }
 
@@ -166,6 +199,7 @@ function announceJoin(node: Node, session: Session, room: string, change: { chan
 
 async function leave(node: Node, session: Session, frame: LeaveFrame): Promise<unknown> {
   if (!session.rooms.delete(frame.room)) throw new RequestError(ReplyCode.BadRequest, `not in room ${frame.room}`);
+  session.joining.delete(frame.room);
   await node.leaveRoom(session, frame.room);
   return {};
 }
@@ -194,10 +228,29 @@ async function history(node: Node, session: Session, frame: HistoryFrame): Promi
       return { epoch: "", head: 0, oldest: 1, messages: [] };
     }
     const page = await node.store.read(roomStream(target.room), query);
-    return { epoch: page.epoch, head: page.head, oldest: page.oldest, messages: wireMessages(page.messages, session.user) };
+    return historyReply(node, session, page, frame.after !== undefined);
   }
   const page = await node.store.read(inboxStream(session.user), { ...query, peer: target.peer });
-  return { epoch: page.epoch, head: page.head, oldest: page.oldest, messages: wireMessages(page.messages, session.user) };
+  return historyReply(node, session, page, frame.after !== undefined);
+}
+
+/**
+ * A HISTORY result of at most {@link HISTORY_MAX_BYTES} payload bytes (at least one message): the
+ * messages nearest the position asked for are kept (the oldest after `after`, else the newest), so
+ * the client pages on from the last one it got. The read is charged to the session.
+ */
+function historyReply(node: Node, session: Session, page: ReadResult, fromAfter: boolean): unknown {
+  let messages = page.messages;
+  let bytes = 0;
+  let kept = 0;
+  for (; kept < messages.length; kept++) {
+    const m = messages[fromAfter ? kept : messages.length - 1 - kept]!;
+    if (kept > 0 && bytes + m.payload.byteLength > HISTORY_MAX_BYTES) break;
+    bytes += m.payload.byteLength;
+  }
+  if (kept < messages.length) messages = fromAfter ? messages.slice(0, kept) : messages.slice(messages.length - kept);
+  node.charge(session, readCost(0, bytes)); // the limit was charged on arrival
+  return { epoch: page.epoch, head: page.head, oldest: page.oldest, messages: wireMessages(messages, session.user) };
 }
 
 async function presence(node: Node, session: Session, frame: PresenceFrame): Promise<unknown> {
@@ -216,13 +269,26 @@ async function status(node: Node, _session: Session, frame: StatusFrame): Promis
   return states.map((s) => [s.user, s.online, s.lastSeen ?? null]);
 }
 
+/**
+ * ACKs are coalesced: the highest offset a session ACKs within a tick is written once, after the
+ * tick, so a flood of ACKs costs one store write per session per tick (and a token per frame).
+ */
 function ack(node: Node, session: Session, frame: AckFrame): undefined {
-  const user = session.user;
-  void (async () => {
-    const info = await node.store.streamInfo(inboxStream(user));
-    await node.store.advanceCursor(user, "ack", Math.min(frame.offset, info.head));
-  })().catch((err) => node.log.warn("ack failed", { session: session.id, err }));
+  const scheduled = session.ackPending !== undefined;
+  session.ackPending = Math.max(session.ackPending ?? 0, frame.offset);
+  if (!scheduled) setImmediate(() => void writeAck(node, session));
   return undefined;
+}
+
+async function writeAck(node: Node, session: Session): Promise<void> {
+  const offset = session.ackPending ?? 0;
+  session.ackPending = undefined;
+  try {
+    const info = await node.store.streamInfo(inboxStream(session.user));
+    await node.store.advanceCursor(session.user, "ack", Math.min(offset, info.head));
+  } catch (err) {
+    node.log.warn("ack failed", { session: session.id, err });
+  }
 }
 
 async function modify(node: Node, session: Session, id: string, edit: { payload: Uint8Array; value: unknown } | undefined): Promise<unknown> {
@@ -296,19 +362,18 @@ async function read(node: Node, session: Session, frame: ReadFrame): Promise<unk
   return { offset };
 }
 
-/** How many of the newest inbox messages UNREAD looks at to find direct conversations. */
-const UNREAD_INBOX_SCAN = 1000;
-
 /**
  * Unread counts. Rooms: every room the session joined or the user has a read position in, counting
- * other users' messages above that position. Direct conversations: per peer, messages from that peer among the
- * newest {@link UNREAD_INBOX_SCAN} inbox messages above the user's read position for that peer
- * (conversations never read included).
+ * other users' messages above that position, up to {@link UNREAD_MAX} (a room with more unread
+ * messages than that reports UNREAD_MAX without counting them). Direct conversations: per peer,
+ * messages from that peer among the newest {@link UNREAD_INBOX_SCAN} inbox messages above the
+ * user's read position for that peer (conversations never read included). Each room is one step
+ * (the event loop runs in between); the work is charged to the session.
  */
 async function unread(node: Node, session: Session): Promise<unknown> {
   const user = session.user;
   const cursors = await node.store.listCursors(user, "read:");
-  const result: Record<string, number> = {};
+  const result: Record<string, number> = Object.create(null);
   const rooms = new Map<string, number>();
   const peers = new Map<string, number>();
   for (const [name, offset] of cursors) {
@@ -316,20 +381,34 @@ async function unread(node: Node, session: Session): Promise<unknown> {
     if (channel.startsWith("@")) peers.set(channel.slice(1), offset);
     else rooms.set(channel, offset);
   }
+  // The joined rooms and the inbox scan were charged on arrival (costs.ts); rooms known only by a
+  // read position, the messages counted and the bytes read are charged at the end.
+  const unjoined = rooms.size - [...rooms.keys()].filter((room) => session.rooms.has(room)).length;
   for (const room of session.rooms) if (!rooms.has(room)) rooms.set(room, 0);
+  let scanned = 0;
   for (const [room, offset] of rooms) {
-    if (node.policy.canJoin(session.claims, room) && !namespaceOf(node.config.namespaces, room).ephemeral) {
-      // Your own messages are never unread to you.
-      const stream = roomStream(room);
-      result[room] = (await node.store.countAfter(stream, offset)) - (await node.store.countAfter(stream, offset, user));
+    if (session.closed) return undefined;
+    if (!node.policy.canJoin(session.claims, room) || namespaceOf(node.config.namespaces, room).ephemeral) continue;
+    const stream = roomStream(room);
+    const above = await node.store.countAfter(stream, offset);
+    if (above > UNREAD_MAX) {
+      result[room] = UNREAD_MAX;
+      continue;
     }
+    // Your own messages are never unread to you.
+    result[room] = above - (await node.store.countAfter(stream, offset, user));
+    scanned += above;
+    await yieldToLoop();
   }
   const recent = await node.store.read(inboxStream(user), { limit: UNREAD_INBOX_SCAN });
+  let recentBytes = 0;
   for (const m of recent.messages) {
+    recentBytes += m.payload.byteLength;
     if (m.from === user) continue;
     if (m.offset > (peers.get(m.from) ?? 0)) result[`@${m.from}`] = (result[`@${m.from}`] ?? 0) + 1;
   }
   for (const peer of peers.keys()) result[`@${peer}`] ??= 0;
+  node.charge(session, unjoined + readCost(scanned, recentBytes));
   return result;
 }
 

@@ -30,7 +30,8 @@ import type { Logger } from "../log.ts";
 import type { MessageStore, NewMessage } from "../store/port.ts";
 import { GroupCommitter } from "./committer.ts";
 import { EVERYONE_KEY, Fanout, roomKey, userKey } from "./fanout.ts";
-import { HANDLERS } from "./handlers.ts";
+import { HANDLERS, type Handler } from "./handlers.ts";
+import { REQUEST_QUEUE_MAX, upfrontCost } from "./costs.ts";
 import { RequestError } from "./request-error.ts";
 import { onMessageCommitted } from "./delivery.ts";
 import { deliverInbox } from "./inbox.ts";
@@ -60,6 +61,16 @@ export interface NodeEvents {
   /** A message was fanned out `latencyMs` after it was received. */
   delivered?(kind: "room" | "direct", latencyMs: number): void;
 }
+
+/**
+ * Requests that read or write the store (or another engine) before they answer: a session may have
+ * at most `maxPendingRequests` of them running. PUBLISH and DIRECT are not among them: they join the
+ * group commit, which the rate limit already bounds.
+ */
+const STORE_REQUESTS: ReadonlySet<number> = new Set([
+  FrameType.Join, FrameType.Leave, FrameType.History, FrameType.Presence, FrameType.Counts, FrameType.Status,
+  FrameType.Recall, FrameType.Edit, FrameType.Read, FrameType.Unread, FrameType.Refresh,
+]);
 
 /** Why a connection is refused before it becomes a session. */
 export interface AdmitRefusal {
@@ -220,22 +231,40 @@ export class Node {
     for (const frame of frames) {
       if (session.closed) return;
       this.stats.frameIn(frame.type);
-      if (frame.type === FrameType.Pong) continue;
-      if (frame.type !== FrameType.Ping && frame.type !== FrameType.Ack) {
-        if (!session.takeToken(now, this.config.ratePerSecond, this.config.rateBurst)) {
-          if (session.strikes >= this.config.rateMaxStrikes) {
-            this.disconnect(session, DisconnectCode.RateLimited, "rate limit exceeded for too long");
-            return;
-          }
-          if ("rid" in frame) this.replyError(session, frame.rid, ReplyCode.RateLimited, "rate limited: slow down");
-          continue;
-        }
+      if (!this.admit(session, now, upfrontCost(frame as ClientFrame, session.rooms.size))) {
+        if (session.closed) return;
+        if ("rid" in frame) this.replyError(session, frame.rid, ReplyCode.RateLimited, "rate limited: slow down");
+        continue;
       }
+      if (frame.type === FrameType.Pong) continue;
       this.dispatch(session, frame as ClientFrame);
     }
   }
 
+  /**
+   * The rate limit: every frame a session sends takes one token — PING, PONG, ACK and frames that
+   * turn out to be invalid included — and expensive requests take their known cost on arrival
+   * (`cost`, see costs.ts) and charge the rest when they finish ({@link charge}). Returns false when
+   * the bucket is empty; after `rateMaxStrikes` refusals in a row the session is closed with 4003.
+   */
+  private admit(session: Session, now: number, cost = 1): boolean {
+    if (session.takeToken(now, this.config.ratePerSecond, this.config.rateBurst)) {
+      if (cost > 1) this.charge(session, cost - 1);
+      return true;
+    }
+    if (session.strikes >= this.config.rateMaxStrikes) this.disconnect(session, DisconnectCode.RateLimited, "rate limit exceeded for too long");
+    return false;
+  }
+
+  /** Charges a session `cost` more tokens for work a request made the node do (see {@link admit}). */
+  charge(session: Session, cost: number): void {
+    session.charge(cost, this.config.rateBurst);
+  }
+
   private onBadFrame(session: Session, err: unknown): void {
+    // An invalid frame costs a token like any other, and is answered only while the session has
+    // tokens: a flood of garbage gets silence, then 4003.
+    if (!this.admit(session, Date.now()) || session.closed) return;
     if (!(err instanceof ProtocolError)) {
       this.log.error("decode failed unexpectedly", { session: session.id, err });
       this.disconnect(session, DisconnectCode.BadFrame, "undecodable message");
@@ -258,6 +287,10 @@ export class Node {
       if ("rid" in frame) this.replyError(session, frame.rid, ReplyCode.NotImplemented, `frame type ${frame.type} is not handled`);
       return;
     }
+    if (STORE_REQUESTS.has(frame.type)) {
+      this.runBounded(session, frame, handler);
+      return;
+    }
     let result: unknown;
     try {
       result = handler(this, session, frame as never);
@@ -265,16 +298,48 @@ export class Node {
       this.onHandlerError(session, frame, err);
       return;
     }
-    if (result instanceof Promise) {
-      result.then(
-        (value) => {
-          if (value !== undefined && "rid" in frame) this.deferReply(session, frame.rid, value);
-        },
-        (err) => this.onHandlerError(session, frame, err),
-      );
-    } else if (result !== undefined && "rid" in frame) {
-      this.reply(session, frame.rid, result);
+    if (result instanceof Promise) this.settle(session, frame, result);
+    else if (result !== undefined && "rid" in frame) this.reply(session, frame.rid, result);
+  }
+
+  /**
+   * Runs a store request when the session has fewer than `maxPendingRequests` running, else queues
+   * it (in order) behind them; with {@link REQUEST_QUEUE_MAX} already waiting it is refused (429).
+   */
+  private runBounded(session: Session, frame: ClientFrame, handler: Handler): void {
+    if (session.pendingRequests >= this.config.maxPendingRequests) {
+      const queue = (session.requestQueue ??= []);
+      if (queue.length >= REQUEST_QUEUE_MAX) {
+        if ("rid" in frame) this.replyError(session, frame.rid, ReplyCode.RateLimited, `too many requests in flight (${this.config.maxPendingRequests} running, ${REQUEST_QUEUE_MAX} waiting)`);
+        return;
+      }
+      queue.push(() => this.runBounded(session, frame, handler));
+      return;
     }
+    session.pendingRequests++;
+    let result: unknown;
+    try {
+      result = handler(this, session, frame as never);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    const done = Promise.resolve(result);
+    this.settle(session, frame, done);
+    void done.catch(() => undefined).finally(() => {
+      session.pendingRequests--;
+      const next = session.requestQueue?.shift();
+      if (next && !session.closed) next();
+    });
+  }
+
+  /** Replies (after the tick's other frames) once a handler's promise settles. */
+  private settle(session: Session, frame: ClientFrame, result: Promise<unknown>): void {
+    result.then(
+      (value) => {
+        if (value !== undefined && "rid" in frame) this.deferReply(session, frame.rid, value);
+      },
+      (err) => this.onHandlerError(session, frame, err),
+    );
   }
 
   private onHandlerError(session: Session, frame: ClientFrame, err: unknown): void {

@@ -36,6 +36,14 @@ export class Session {
   refilledAt: number;
   /** Consecutive frames refused by the rate limiter. */
   strikes = 0;
+  /** Store-backed requests of this session still running (bounded by `maxPendingRequests`). */
+  pendingRequests = 0;
+  /** Store-backed requests waiting for one of those to finish, in arrival order (bounded). */
+  requestQueue: Array<() => void> | undefined;
+  /** The highest inbox offset ACKed and not yet written (ACKs are coalesced per tick). */
+  ackPending: number | undefined;
+  /** The JOIN attempt in progress per room; a later JOIN or a LEAVE of the room replaces or ends it. */
+  readonly joining = new Map<string, object>();
   closed = false;
   /** Catch-up buffers by fan-out key, only while catching up. */
   catchUp: Map<string, CatchUpBuffer> | undefined;
@@ -85,7 +93,8 @@ export class Session {
   }
 
   /**
-   * Takes one token from the bucket (refill `rate`/s up to `burst`). Returns false when empty.
+   * Takes one token from the bucket (refill `rate`/s up to `burst`). Returns false when empty
+   * (less than one token left, which includes a debt from {@link charge}).
    */
   takeToken(now: number, rate: number, burst: number): boolean {
     const elapsed = now - this.refilledAt;
@@ -100,5 +109,13 @@ export class Session {
     }
     this.strikes++;
     return false;
+  }
+
+  /**
+   * Charges `cost` more tokens for work already done (a large read): the bucket may go into debt,
+   * down to `-10 × burst`, and the session's next frames wait until it has refilled.
+   */
+  charge(cost: number, burst: number): void {
+    if (cost > 0) this.tokens = Math.max(-10 * burst, this.tokens - cost);
   }
 }
