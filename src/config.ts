@@ -58,9 +58,12 @@ export interface Config {
   /** SQLite file for durable messages; `:memory:` keeps them in memory only. */
   dataPath: string;
   /**
-   * What an acknowledged message survives: `process` (SQLite synchronous=NORMAL in WAL mode: a
-   * crash or kill of the server process) or `power` (synchronous=FULL: also an OS crash or power
-   * loss, at the cost of an fsync per commit).
+   * What an acknowledged message survives (SQLite store in WAL mode; nothing with `:memory:`):
+   * - `process` (synchronous=NORMAL): a crash or SIGKILL of the server process. An OS crash or
+   *   power loss can roll back the messages acknowledged since the last WAL checkpoint (the newest
+   *   ones; the file stays consistent).
+   * - `power` (synchronous=FULL): also an OS crash or power loss, provided the storage honours
+   *   fsync; costs one fsync of the WAL per commit (per group-commit batch).
    */
   durability: "process" | "power";
   /** Room namespaces with retention and ephemeral settings. */

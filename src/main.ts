@@ -102,7 +102,7 @@ async function serve(args: string[]): Promise<void> {
     config = { ...config, jwtSecret: secret };
   }
   const server = await startServer(config);
-  const banner = [`hubbub ${pkg.version} listening on ${server.url} (WebSocket ${server.wsUrl}, store ${config.dataPath})`];
+  const banner = [`hubbub ${pkg.version} listening on ${server.url} (WebSocket ${server.wsUrl}, store ${config.dataPath}, durability ${config.durability})`];
   if (config.devMode) {
     const token = await server.node.tokens.mint({ sub: "dev", ttlSeconds: 24 * 3600, role: "admin" });
     banner.push(

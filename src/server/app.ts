@@ -10,6 +10,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { createApi, type ApiDeps } from "../api/routes.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Node } from "../node/node.ts";
+import { StoreError } from "../store/port.ts";
 import { createWebApp } from "../web/index.ts";
 import { newSessionId } from "../ids.ts";
 import { pathOf } from "./upgrade.ts";
@@ -50,11 +51,21 @@ export function createApp(node: Node, metrics: Metrics, api: ApiDeps) {
       }),
     )
     .get("/healthz", () => ({ ok: true }))
+    // Ready = the store answers and can write (a store that failed a write probes with a real
+    // one: see MessageStore.ping), and the node is not draining. 503 carries the reason.
     .get("/readyz", async ({ set }) => {
-      const storeOk = await node.store.ping().catch(() => false);
-      const ready = storeOk && !node.draining;
+      const store = await node.store.ping().then(
+        (ok) => ({ ok, reason: ok ? undefined : "message store not ready" }),
+        (err: unknown) => {
+          if (err instanceof StoreError) return { ok: false, reason: err.message };
+          log.error("readiness: store ping failed", { err });
+          return { ok: false, reason: "message store not ready" };
+        },
+      );
+      const ready = store.ok && !node.draining;
       set.status = ready ? 200 : 503;
-      return { ready, store: storeOk, bus: true, draining: node.draining };
+      const reason = store.reason ?? (node.draining ? "draining" : undefined);
+      return { ready, store: store.ok, bus: true, draining: node.draining, ...(reason !== undefined ? { reason } : {}) };
     })
     .get("/metrics", async () => new Response(await metrics.render(), { headers: { "content-type": metrics.contentType } }))
     .use(createApi(api))

@@ -57,7 +57,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const log = options.log ?? createLogger(config.logLevel);
   const tokens = options.tokens ?? (await createTokenService(config));
   const ownsStore = !options.store;
-  const store = options.store ?? openSqliteStore(config.dataPath, { clientIdWindowMs: config.idempotencyWindowMs });
+  const store = options.store ?? openSqliteStore(config.dataPath, { clientIdWindowMs: config.idempotencyWindowMs, synchronous: config.durability === "power" ? "FULL" : "NORMAL" });
   const presence = options.presence ?? new MemoryPresence();
   const bus = options.bus ?? new MemoryBusHub().connect();
   const node = new Node({ config, log, tokens, policy: options.policy ?? defaultPolicy(config.editWindowMs), store, presence, bus });

@@ -185,7 +185,12 @@ export interface MessageStore {
   revoke(jti: string, untilMs: number): Promise<void>;
   /** Deny-list entries still in force at `now`; lapsed ones may be deleted. */
   listRevocations(now: number): Promise<Map<string, number>>;
-  /** True when the engine can serve requests. */
+  /**
+   * True when the engine can serve requests, writes included (what `/readyz` reports). Rejects with
+   * `unavailable` when it cannot, the message saying why in words safe to show an operator (no
+   * paths, no secrets): closed, unreachable, or — after a write failed — still unable to write
+   * (engines that remember a failed write test with a real write here).
+   */
   ping(): Promise<boolean>;
   /** Flushes and releases the engine. Idempotent; every other call afterwards rejects with `unavailable`. */
   close(): Promise<void>;

@@ -23,7 +23,8 @@ export interface Migration {
  * Schema v1. An append writes only sequential rows (`messages`) and the streams' first rows; the
  * stream entries follow in bulk (`store/sqlite-pending.ts`).
  * - `meta`: `flushed_seq` = every message with a larger `seq` may still lack its `entries` rows,
- *   which are then rebuilt from `messages.refs` at open.
+ *   which are then rebuilt from `messages.refs` at open. `write_probe` (absent until first used) is
+ *   a counter that `ping` increments to test that the file can be written again after a failure.
  * - `streams`: one row per stream key ever used; `epoch` changes on reset. `head` is a floor: the
  *   stream's head is `max(head, MAX(entries.off))` (plus pending entries); `head` is written only
  *   when retention or a reset removes entries. Rows are never deleted.

@@ -142,6 +142,10 @@ export function prepareStatements(db: Database) {
     revocations: db.prepare<{ jti: string; until: number }, []>("SELECT jti, until FROM revocations"),
 
     ping: db.prepare<{ one: number }, []>("SELECT 1 AS one"),
+    // A real write: the value must change, or SQLite leaves the page clean and writes nothing.
+    probeWrite: db.prepare<never, []>(
+      "INSERT INTO meta (key, value) VALUES ('write_probe', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1",
+    ),
   };
 }
 

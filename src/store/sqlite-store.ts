@@ -25,7 +25,7 @@ import type {
   StreamInfo,
 } from "./port.ts";
 import { StoreError } from "./port.ts";
-import { toStoreError } from "./sqlite-errors.ts";
+import { toStoreError, writeFailureOf } from "./sqlite-errors.ts";
 import { PendingEntries, pendingHead } from "./sqlite-pending.ts";
 import {
   finalizeStatements,
@@ -69,6 +69,10 @@ type Staged = Map<string, { head: number; seqs: number[] }>;
  * connection only (heads are cached); stream rows are never deleted; a stream's flushed entries
  * form the contiguous range `[oldest, flushed head]` and its pending ones continue it; memory
  * state (pending entries, client ids) changes only after the transaction behind it committed.
+ *
+ * Write failures: when a call fails because the file cannot be written (disk full, read-only, I/O
+ * error), the store remembers it; from then on `ping` makes a small real write and rejects until
+ * one succeeds (or an `append` does), so readiness follows the store's ability to write.
  */
 export class SqliteStore implements MessageStore {
   readonly #db: Database;
@@ -84,6 +88,8 @@ export class SqliteStore implements MessageStore {
   #lastFlush = Date.now();
   #lastSeq = 0;
   #closed = false;
+  /** Why the last write failed (SQLite's message and code), until a write succeeds again. */
+  #writeFailure: string | undefined;
 
   /** Use `openSqliteStore`; `db` must already be migrated. Recovers unflushed entries. */
   constructor(db: Database, options: SqliteEngineOptions = {}) {
@@ -133,12 +139,16 @@ export class SqliteStore implements MessageStore {
     }
   }
 
-  /** Runs `fn` unless closed, mapping SQLite errors to {@link StoreError}. */
+  /**
+   * Runs `fn` unless closed, mapping SQLite errors to {@link StoreError} and remembering those that
+   * mean the file cannot be written.
+   */
   #use<T>(fn: () => T): T {
     if (this.#closed) throw closedError();
     try {
       return fn();
     } catch (error) {
+      this.#writeFailure = writeFailureOf(error) ?? this.#writeFailure;
       throw toStoreError(error);
     }
   }
@@ -233,6 +243,7 @@ export class SqliteStore implements MessageStore {
       messages.forEach((m, i) => {
         if (m.cmid !== undefined) this.#clientIds.add(m.from, m.cmid, seqs[i]!, m.time);
       });
+      this.#writeFailure = undefined;
       return results;
     });
   }
@@ -457,8 +468,26 @@ export class SqliteStore implements MessageStore {
     });
   }
 
+  /**
+   * True when the store can serve requests. After a failed write (see the class comment) it first
+   * makes a small real write (one row of `meta`, one WAL frame, fsynced under `synchronous=FULL`);
+   * while that fails it rejects with `unavailable`: "message store cannot write: <SQLite's reason>".
+   */
   async ping(): Promise<boolean> {
-    return this.#use(() => this.#s.ping.get()?.one === 1);
+    return this.#use(() => {
+      if (this.#writeFailure !== undefined) {
+        try {
+          this.#s.probeWrite.run();
+        } catch (error) {
+          const failure = writeFailureOf(error);
+          if (failure === undefined) throw error;
+          this.#writeFailure = failure;
+          throw new StoreError("unavailable", `message store cannot write: ${failure}`);
+        }
+        this.#writeFailure = undefined;
+      }
+      return this.#s.ping.get()?.one === 1;
+    });
   }
 
   /** Idempotent. Flushes pending entries, checkpoints the WAL and closes the file; later calls reject. */
