@@ -72,6 +72,9 @@ const STORE_REQUESTS: ReadonlySet<number> = new Set([
   FrameType.Recall, FrameType.Edit, FrameType.Read, FrameType.Unread, FrameType.Refresh,
 ]);
 
+/** How often sessions' send buffers are checked for slow consumers, ms. */
+const SLOW_CONSUMER_CHECK_MS = 200;
+
 /** Why a connection is refused before it becomes a session. */
 export interface AdmitRefusal {
   code: number;
@@ -101,6 +104,7 @@ export class Node {
   private decoding: Session | undefined;
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private retentionTimer: ReturnType<typeof setInterval> | undefined;
+  private slowCheck: ReturnType<typeof setInterval> | undefined;
   /** True once shutdown began: no new sessions. */
   draining = false;
   /** Hooks for other modules (webhooks, metrics); each is optional. */
@@ -143,6 +147,7 @@ export class Node {
   start(): void {
     const tick = Math.max(50, Math.min(1000, Math.floor(this.config.heartbeatMs / 4)));
     this.sweeper = setInterval(() => this.sweep(Date.now()), tick);
+    this.slowCheck = setInterval(() => this.closeSlowConsumers(), SLOW_CONSUMER_CHECK_MS);
     this.retentionTimer = setInterval(() => void this.applyRetention(), 60_000);
   }
 
@@ -482,10 +487,6 @@ export class Node {
         continue;
       }
       if (idle > pingAfter) session.ws.ping();
-      if (session.ws.getBufferedAmount() > this.config.slowConsumerBytes) {
-        this.disconnect(session, DisconnectCode.SlowConsumer, "slow consumer");
-        continue;
-      }
       const exp = session.tokenExpMs;
       if (exp !== undefined) {
         if (now >= exp) {
@@ -497,6 +498,17 @@ export class Node {
           session.send({ type: FrameType.TokenExpiring, exp });
         }
       }
+    }
+  }
+
+  /**
+   * Closes (4001) every session with more than `slowConsumerBytes` waiting to be written. Runs every
+   * {@link SLOW_CONSUMER_CHECK_MS}: Bun's topic publishes do not say which sockets are behind.
+   */
+  closeSlowConsumers(): void {
+    const limit = this.config.slowConsumerBytes;
+    for (const session of this.sessions.values()) {
+      if (!session.closed && session.ws.getBufferedAmount() > limit) this.disconnect(session, DisconnectCode.SlowConsumer, "slow consumer");
     }
   }
 
@@ -529,6 +541,7 @@ export class Node {
     this.draining = true;
     if (this.sweeper) clearInterval(this.sweeper);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.slowCheck) clearInterval(this.slowCheck);
     const sessions = [...this.sessions.values()];
     const steps = drainMs > 0 ? Math.max(1, Math.min(sessions.length, Math.floor(drainMs / 20))) : 1;
     const perStep = Math.ceil(sessions.length / steps);

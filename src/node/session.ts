@@ -18,6 +18,16 @@ export interface CatchUpBuffer {
 /** Frames per WebSocket message when the server batches (peers accept up to 128). */
 export const FRAMES_PER_MESSAGE = 64;
 
+/**
+ * Bytes Bun may buffer for one socket before it drops what is sent (its `backpressureLimit`): the
+ * slow-consumer threshold plus as much again (at least 1 MiB), so that when the node closes a
+ * session over the threshold its DISCONNECT and close frame are queued behind the rest, and reach
+ * the client once it reads.
+ */
+export function sendBufferLimit(slowConsumerBytes: number): number {
+  return slowConsumerBytes + Math.max(slowConsumerBytes, 1024 * 1024);
+}
+
 /** Most frames buffered per key while catching up. */
 export const CATCH_UP_MAX_FRAMES = 10_000;
 

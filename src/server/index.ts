@@ -24,6 +24,7 @@ import { WebhookDispatcher } from "../webhooks/dispatcher.ts";
 import { attachWebhooks } from "../webhooks/presence-hooks.ts";
 import { createApp } from "./app.ts";
 import { handleUpgrade, pathOf } from "./upgrade.ts";
+import { sendBufferLimit } from "../node/session.ts";
 
 /** Engines and hooks a caller may supply; defaults are the embedded ones. */
 export interface ServerOptions {
@@ -101,7 +102,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     websocket: {
       maxPayloadLength: config.maxFrameBytes,
       idleTimeout: Math.min(960, Math.max(8, Math.ceil((config.heartbeatMs * 3) / 1000))),
-      backpressureLimit: config.slowConsumerBytes,
+      // Bun drops what is sent to a socket past this; the node closes a slow consumer well before
+      // (at slowConsumerBytes), so its DISCONNECT and close frame still fit behind what is queued.
+      backpressureLimit: sendBufferLimit(config.slowConsumerBytes),
       closeOnBackpressureLimit: false,
       perMessageDeflate: false,
       sendPings: false,

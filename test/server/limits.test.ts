@@ -65,3 +65,34 @@ test("a slow consumer (stops reading) is disconnected with 4001; others keep bei
   expect(await fast.request({ type: FrameType.Counts })).toEqual({ users: 2, sessions: 2 });
   raw.socket.destroy();
 });
+
+test("a slow consumer closed with 4001 gets the DISCONNECT frame and the close frame once it reads again", async () => {
+  const slowConsumerBytes = 256 * 1024;
+  await using server = await startTestServer({ namespaces: [{ prefix: "", ephemeral: true, maxMessages: 0, maxAgeMs: 0 }], slowConsumerBytes, heartbeatMs: 60_000, ratePerSecond: 100_000, rateBurst: 100_000 });
+  const raw = await rawConnect(server.port, `/ws?token=${await server.token("slow")}`);
+  raw.sendFrame(encode([FrameType.Join, 1, "public:firehose"]));
+  const joined = Promise.withResolvers<void>();
+  const watch = setInterval(() => raw.received().length > 0 && joined.resolve(), 5);
+  await joined.promise;
+  clearInterval(watch);
+  raw.socket.pause(); // stop reading: the kernel buffers fill, then Bun's
+  const slow = [...server.node.sessions.values()].find((s) => s.user === "slow")!;
+  const publisher = await server.client("pub");
+  const payload = "y".repeat(60_000);
+  // Publish until the server holds more than the threshold for the slow session, then stop: the
+  // periodic check closes it while its buffer is below Bun's drop limit.
+  for (let i = 0; i < 5000 && slow.ws.getBufferedAmount() <= slowConsumerBytes && !slow.closed; i++) {
+    await publisher.request({ type: FrameType.Publish, room: "public:firehose", payload });
+  }
+  expect(slow.ws.getBufferedAmount() + (slow.closed ? slowConsumerBytes + 1 : 0)).toBeGreaterThan(slowConsumerBytes);
+  const closedOnServer = Promise.withResolvers<void>();
+  const poll = setInterval(() => slow.closed && closedOnServer.resolve(), 10);
+  await closedOnServer.promise;
+  clearInterval(poll);
+  raw.socket.resume(); // read everything that was queued: the DISCONNECT and the close come last
+  await raw.ended;
+  expect(raw.closeCode()).toBe(DisconnectCode.SlowConsumer);
+  // The DISCONNECT frame (msgpack [6, 4001, "slow consumer"]) precedes the close frame.
+  const disconnect = Buffer.from(encode([FrameType.Disconnect, DisconnectCode.SlowConsumer, "slow consumer"]));
+  expect(raw.received().indexOf(disconnect)).toBeGreaterThan(0);
+});
