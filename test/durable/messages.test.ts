@@ -132,6 +132,41 @@ test("a resend reuses the original reply: a cmid first used for a direct message
   expect(reused).toEqual({ ...dm, duplicate: true });
 });
 
+test("§7.4: a PUBLISH reusing a DIRECT's cmid gets exactly the DIRECT's reply (the sender's own inbox offset) and stores nothing in the room", async () => {
+  await using server = await startTestServer();
+  const alice = await server.client("alice");
+  const carol = await server.client("carol");
+  const watcher = await server.client("watcher");
+  const room = "public:same-cmid";
+  const inRoom = (f: { type: number }) => isMessage(f) && (f as MessageFrame).channel === room;
+  // Make every offset in play differ: carol's inbox is ahead of alice's, the room has its own head.
+  for (let i = 0; i < 5; i++) await watcher.request({ type: FrameType.Direct, user: "carol", payload: i });
+  await alice.request({ type: FrameType.Direct, user: "bob", payload: "first" });
+  await watcher.request({ type: FrameType.Join, room });
+  for (const payload of ["f1", "f2", "f3"]) await alice.request({ type: FrameType.Publish, room, payload });
+
+  const dm = await alice.request({ type: FrameType.Direct, user: "carol", payload: "hi", cmid: "X" });
+  const atAlice = (await alice.next((f) => isMessage(f) && (f as MessageFrame).payload === "hi")) as MessageFrame;
+  const atCarol = (await carol.next((f) => isMessage(f) && (f as MessageFrame).payload === "hi")) as MessageFrame;
+  expect(dm.offset).toBe(2); // alice's inbox: "first", then this
+  expect(atAlice).toMatchObject({ channel: "@carol", id: dm.id, offset: dm.offset, cmid: "X" });
+  expect(atCarol).toMatchObject({ channel: "@alice", id: dm.id, offset: 6 }); // carol's inbox offset, never shown to alice
+
+  const resend = await alice.request({ type: FrameType.Publish, room, payload: "other", cmid: "X" });
+  expect(resend).toEqual({ id: dm.id, offset: dm.offset, time: dm.time, duplicate: true });
+
+  // Nothing was stored in the room or pushed to it: the next publish is offset 4 and the watcher's
+  // fourth room MESSAGE.
+  const after = await alice.request({ type: FrameType.Publish, room, payload: "after" });
+  expect(after.offset).toBe(4);
+  const seen: unknown[] = [];
+  for (let i = 0; i < 4; i++) seen.push(((await watcher.next(inRoom)) as MessageFrame).payload);
+  expect(seen).toEqual(["f1", "f2", "f3", "after"]);
+  const page = await watcher.request({ type: FrameType.History, channel: room });
+  expect(page.head).toBe(4);
+  expect(fromWireMessages(page.messages).map((m) => m.payload)).toEqual(["f1", "f2", "f3", "after"]);
+});
+
 test("a direct READ_EVENT names the newest message of that conversation at or below the position", async () => {
   await using server = await startTestServer();
   const alice = await server.client("alice");
