@@ -3,7 +3,10 @@
  * Authorization hooks: the one place that decides who may join a room, publish, broadcast,
  * and recall or edit a message. The node calls these; nothing else decides access.
  */
+import { roomMatches } from "./room-pattern.ts";
 import type { Claims } from "./tokens.ts";
+
+export { roomMatches } from "./room-pattern.ts";
 
 /** Decisions the node asks for. Replace any hook to change the policy. */
 export interface Policy {
@@ -16,21 +19,6 @@ export interface Policy {
 }
 
 export const PUBLIC_ROOM_PREFIX = "public:";
-
-const patternCache = new Map<string, RegExp>();
-
-/** True when `room` matches a `rooms` claim pattern (`*` matches any run of characters). */
-export function roomMatches(pattern: string, room: string): boolean {
-  if (!pattern.includes("*")) return pattern === room;
-  let re = patternCache.get(pattern);
-  if (!re) {
-    const escaped = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\/-]/g, "\\$&"));
-    re = new RegExp(`^${escaped.join(".*")}$`);
-    if (patternCache.size > 10_000) patternCache.clear();
-    patternCache.set(pattern, re);
-  }
-  return re.test(room);
-}
 
 export function isAdmin(claims: Claims): boolean {
   return claims.role === "admin";

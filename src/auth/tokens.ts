@@ -8,10 +8,15 @@
  *   the native path does well over 500,000/s. Both paths accept exactly the same tokens (tested).
  * - `alg: none`, any algorithm other than the configured one, a bad signature, a missing `sub`,
  *   or `exp`/`nbf` outside the current time are rejected.
+ * - A `rooms` claim that is not a list of strings, or holds a pattern over the limits of
+ *   auth/room-pattern (256 characters, 16 `*`), is rejected with a message naming the pattern:
+ *   such a token is a configuration mistake, better reported at connect than as a silent 403 on
+ *   every JOIN. {@link TokenService.mint} refuses to make one.
  */
 import { jwt } from "@elysiajs/jwt";
 import { timingSafeEqual } from "node:crypto";
 import type { Config } from "../config.ts";
+import { roomPatternProblem } from "./room-pattern.ts";
 
 /** Claims Hubbub reads from a token. */
 export interface Claims {
@@ -22,7 +27,10 @@ export interface Claims {
   name?: string;
   /** `admin` may broadcast, join any room and recall any message. */
   role?: string;
-  /** Room-name patterns the user may join; `*` matches any run of characters. */
+  /**
+   * Room-name patterns the user may join; `*` matches any run of characters. Each is at most
+   * 256 characters with at most 16 stars (auth/room-pattern); a token breaking that is refused.
+   */
   rooms: string[];
   /** Token id, for revocation. */
   jti?: string;
@@ -100,6 +108,8 @@ export class TokenService {
   /** Mints a token. Throws if no signing key is configured. */
   async mint(request: MintRequest): Promise<string> {
     if (!this.signer) throw new Error(`no private key configured to mint ${this.alg} tokens`);
+    const problem = roomsProblem(request.rooms);
+    if (problem) throw new Error(`cannot mint this token (the server would refuse it): rooms claim ${problem}`);
     const claims: Record<string, unknown> = { sub: request.sub, iat: true };
     if (request.ttlSeconds !== undefined) claims.exp = Math.floor(Date.now() / 1000) + request.ttlSeconds;
     if (request.name) claims.name = request.name;
@@ -187,6 +197,15 @@ export function createTokenService(config: Pick<Config, "jwtAlgorithm" | "jwtSec
   return TokenService.create(config);
 }
 
+/** The first pattern of a `rooms` claim over the limits, described; undefined when all are fine. */
+function roomsProblem(rooms: string[] | undefined): string | undefined {
+  for (const pattern of rooms ?? []) {
+    const problem = roomPatternProblem(pattern);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
 function toClaims(payload: Record<string, unknown>): VerifyResult {
   const { sub, exp, name, role, rooms, jti } = payload;
   if (typeof sub !== "string" || sub.length === 0 || sub.length > 200) {
@@ -195,6 +214,8 @@ function toClaims(payload: Record<string, unknown>): VerifyResult {
   if (rooms !== undefined && (!Array.isArray(rooms) || !rooms.every((r) => typeof r === "string"))) {
     return { ok: false, reason: "invalid", message: "token rooms claim must be a list of strings" };
   }
+  const problem = roomsProblem(rooms as string[] | undefined);
+  if (problem) return { ok: false, reason: "invalid", message: `token rooms claim: ${problem}` };
   const claims: Claims = { sub, rooms: (rooms as string[] | undefined) ?? [] };
   if (typeof exp === "number") claims.exp = exp;
   if (typeof name === "string") claims.name = name;

@@ -1,5 +1,6 @@
 /**
- * Builds and runs the compiled `dist/hubbub` binary for smoke and crash tests.
+ * Builds and runs the compiled `dist/hubbub` binary for smoke and crash tests; or runs the server
+ * from source in a child process ({@link SOURCE_COMMAND}) when a test must outlive a stalled server.
  */
 import { existsSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +9,8 @@ import type { Subprocess } from "bun";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 export const BINARY = join(ROOT, "dist", "hubbub");
+/** `hubbub` from source, no build needed: pass as `runBinary`'s `command`. */
+export const SOURCE_COMMAND = [process.execPath, join(ROOT, "src", "main.ts")];
 
 /** Builds dist/hubbub once per test process (always rebuilt, so it matches the source under test). */
 let built: Promise<void> | undefined;
@@ -36,10 +39,10 @@ export interface RunningBinary {
   stderr(): Promise<string>;
 }
 
-/** Starts `hubbub serve` with env settings on a free port and waits for the listening line. */
-export async function runBinary(env: Record<string, string>, args: string[] = []): Promise<RunningBinary> {
+/** Starts `hubbub serve` (the binary, or `command`) with env settings on a free port and waits for the listening line. */
+export async function runBinary(env: Record<string, string>, args: string[] = [], command: string[] = [BINARY]): Promise<RunningBinary> {
   const cwd = tempDir();
-  const proc = Bun.spawn([BINARY, "serve", "--port", "0", "--host", "127.0.0.1", ...args], {
+  const proc = Bun.spawn([...command, "serve", "--port", "0", "--host", "127.0.0.1", ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? "", HUBBUB_LOG_LEVEL: "warn", ...env },
     stdout: "pipe",
