@@ -61,10 +61,23 @@ export function publishToRoom(node: Node, from: string, room: string, payload: u
   if (cmid !== undefined) message.cmid = cmid;
   node.stats.messages.room++;
   if (namespaceOf(node.config.namespaces, room).ephemeral) {
+    if (cmid !== undefined) return publishEphemeralOnce(node, message, cmid);
     onMessageCommitted(node, message, [0]);
     return { id: message.id, offset: 0, time: now };
   }
   return node.committer.submit(message).then((o) => toSendResult(o, from));
+}
+
+/**
+ * An ephemeral publish with a `cmid`: a resend of a stored message's cmid gets that message's reply
+ * (PROTOCOL.md §7.4: nothing is pushed again); otherwise it is pushed at once. Ephemeral messages
+ * are not stored, so their own cmids are not remembered.
+ */
+async function publishEphemeralOnce(node: Node, message: OutgoingMessage, cmid: string): Promise<SendResult> {
+  const hit = await node.store.findByClientId(message.from, cmid, message.time - node.config.idempotencyWindowMs);
+  if (hit) return toSendResult({ ...hit, duplicate: true }, message.from);
+  onMessageCommitted(node, message, [0]);
+  return { id: message.id, offset: 0, time: message.time };
 }
 
 /**

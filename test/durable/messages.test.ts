@@ -179,3 +179,17 @@ test("a direct READ_EVENT names the newest message of that conversation at or be
   await bob.request({ type: FrameType.Read, channel: "@alice", offset: inbox[1]!.offset });
   expect(await alice.next((f) => f.type === FrameType.ReadEvent)).toMatchObject({ channel: "@bob", user: "bob", id: fromAlice.id });
 });
+
+test("§7.4: a PUBLISH to an ephemeral room reusing a stored message's cmid gets that reply and pushes nothing", async () => {
+  await using server = await startTestServer({ namespaces: [{ prefix: "public:live:", ephemeral: true, maxMessages: 0, maxAgeMs: 0 }] });
+  const sender = await server.client("sender");
+  const watcher = await server.client("watcher");
+  await watcher.request({ type: FrameType.Join, room: "public:live:x" });
+  const original = await sender.request({ type: FrameType.Publish, room: "public:stored", payload: "first", cmid: "c-1" });
+  const resend = await sender.request({ type: FrameType.Publish, room: "public:live:x", payload: "again", cmid: "c-1" });
+  expect(resend).toEqual({ ...original, duplicate: true });
+  // A new cmid in the ephemeral room is pushed; it is the first MESSAGE the watcher sees.
+  await sender.request({ type: FrameType.Publish, room: "public:live:x", payload: "sentinel", cmid: "c-2" });
+  const first = await watcher.next((f) => f.type === FrameType.Message);
+  expect((first as { payload: unknown }).payload).toBe("sentinel");
+});
