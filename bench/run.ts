@@ -6,16 +6,18 @@
  *
  *   bun run bench <scenario> [--option value ...]
  *
- * Scenarios: fanout, persisted, direct, idle, churn, all (see bench/README.md for what each measures
- * and its options). Common options:
+ * Scenarios: fanout, persisted, direct, idle, churn, all (the five before), and abuse (one hostile
+ * user against a bystander; not part of `all`). See bench/README.md for what each measures and its
+ * options. Common options:
  *   --targets a,b        which servers: hubbub, hubbub-persisted, raw, socketio
  *   --rebuild            rebuild dist/hubbub first
  *   --binary PATH        run this Hubbub binary instead of dist/hubbub
+ *   --at COMMIT          build Hubbub as committed at COMMIT (no uncommitted change) and run that
  *   --profile            run Hubbub from source under `bun --cpu-prof` (profiles in bench/results/profiles/)
  *   --source DIR         the checkout --profile runs (default: this one)
  *   --profile-workers    profile the load workers too (to check that the load generator is cheap)
  *   --pin                pin the server to CPU 0 and the load workers to CPU 1 (taskset)
- *   --timeout S          stop everything after S seconds (default 600)
+ *   --timeout S          stop everything after S seconds (default 600; abuse 900, all 1200)
  *   --no-save            do not write bench/results/
  *   --strict             exit with status 1 when a target is missed (default: report only)
  *
@@ -28,7 +30,8 @@ import { join } from "node:path";
 import { renderChart } from "./chart.ts";
 import { killAll } from "./lib/children.ts";
 import { describeMachine, machineLine, type Machine } from "./lib/machine.ts";
-import { ensureBinary, ensureSocketIoBundle, ROOT, useBinary, useProfiler } from "./lib/servers.ts";
+import { binaryInfo, ensureBinary, ensureSocketIoBundle, ROOT, useBinary, useCommit, useProfiler } from "./lib/servers.ts";
+import { abuse } from "./scenarios/abuse.ts";
 import { churn } from "./scenarios/churn.ts";
 import type { Context, ScenarioResult } from "./scenarios/common.ts";
 import { direct } from "./scenarios/direct.ts";
@@ -41,7 +44,10 @@ const SCENARIOS: Record<string, (ctx: Context) => Promise<ScenarioResult>> = {
   direct,
   idle,
   churn,
+  abuse,
 };
+/** Scenarios that `all` leaves out: `abuse` asks about robustness, not throughput, and runs on its own. */
+const NOT_IN_ALL = new Set(["abuse"]);
 const BOOLEAN_FLAGS = new Set(["rebuild", "pin", "no-save", "strict", "profile", "profile-workers"]);
 const RESULTS = join(ROOT, "bench", "results");
 
@@ -72,7 +78,7 @@ function parseArgs(argv: string[]): { scenario: string; args: Record<string, str
 }
 
 function print(result: ScenarioResult, machine: Machine): void {
-  const out: string[] = [`## ${result.scenario}: ${result.question}`, "", `Machine: ${machineLine(machine)}`, ""];
+  const out: string[] = [`## ${result.scenario}: ${result.question}`, "", `Machine: ${machineLine(machine)}`, "", `Hubbub: ${result.options.hubbub}`, ""];
   for (const t of result.tables) out.push(`### ${t.title}`, "", t.markdown, "");
   for (const note of result.notes) out.push(`- ${note}`);
   if (result.notes.length) out.push("");
@@ -91,9 +97,9 @@ function save(result: ScenarioResult, machine: Machine, stamp: string): string {
 
 async function main(): Promise<void> {
   const { scenario, args } = parseArgs(process.argv.slice(2));
-  const names = scenario === "all" ? Object.keys(SCENARIOS) : [scenario];
+  const names = scenario === "all" ? Object.keys(SCENARIOS).filter((n) => !NOT_IN_ALL.has(n)) : [scenario];
   for (const name of names) if (!SCENARIOS[name]) usage(`unknown scenario "${name}"`);
-  const timeoutS = Number(args.timeout ?? (scenario === "all" ? 1200 : 600));
+  const timeoutS = Number(args.timeout ?? (scenario === "all" ? 1200 : scenario === "abuse" ? 900 : 600));
   const deadline = setTimeout(() => {
     process.stderr.write(`bench: stopped after ${timeoutS} s (--timeout)\n`);
     killAll();
@@ -109,6 +115,7 @@ async function main(): Promise<void> {
 
   const machine = describeMachine();
   if (args.profile === "true") useProfiler(args.source ?? ROOT, join(RESULTS, "profiles"));
+  else if (args.at) useCommit(args.at);
   else if (args.binary) useBinary(args.binary);
   else ensureBinary(args.rebuild === "true");
   const socketIoBundle = await ensureSocketIoBundle();
@@ -133,6 +140,7 @@ async function main(): Promise<void> {
     for (const name of names) {
       const stamp = new Date().toISOString().replace(/[:.]/g, "-");
       const result = await SCENARIOS[name]!(ctx);
+      result.options.hubbub = binaryInfo();
       if (pin) result.notes.push("Server pinned to CPU 0 and load workers to CPU 1 (--pin).");
       print(result, machine);
       if (args["no-save"] !== "true") process.stderr.write(`results: ${save(result, machine, stamp)}\n`);

@@ -97,6 +97,27 @@ export class Cursor {
     return s;
   }
 
+  /** Reads a map header; returns the number of key/value pairs. */
+  mapHeader(): number {
+    const b = this.byte();
+    if (b >= 0x80 && b <= 0x8f) return b & 0x0f;
+    if (b === 0xde) return this.be(2);
+    if (b === 0xdf) return this.be(4);
+    throw new Error(`msgpack: expected a map, got 0x${b.toString(16)}`);
+  }
+
+  /** Reads a boolean. */
+  bool(): boolean {
+    const b = this.byte();
+    if (b === 0xc2 || b === 0xc3) return b === 0xc3;
+    throw new Error(`msgpack: expected a boolean, got 0x${b.toString(16)}`);
+  }
+
+  /** The type byte of the next value, without consuming it (-1 at the end). */
+  peek(): number {
+    return this.pos < this.end ? this.buf[this.pos]! : -1;
+  }
+
   /** True when the next value is nil (and consumes it). */
   nil(): boolean {
     if (this.pos < this.end && this.buf[this.pos] === 0xc0) {
@@ -236,6 +257,33 @@ export class Writer {
       this.view.setUint32(this.pos + 4, v >>> 0);
       this.pos += 8;
     }
+    return this;
+  }
+
+  nil(): this {
+    this.ensure(1);
+    this.buf[this.pos++] = 0xc0;
+    return this;
+  }
+
+  /** A byte string (bin 8/16/32). */
+  bin(bytes: Uint8Array): this {
+    const len = bytes.length;
+    this.ensure(5 + len);
+    if (len < 0x100) {
+      this.buf[this.pos++] = 0xc4;
+      this.buf[this.pos++] = len;
+    } else if (len < 0x10000) {
+      this.buf[this.pos++] = 0xc5;
+      this.view.setUint16(this.pos, len);
+      this.pos += 2;
+    } else {
+      this.buf[this.pos++] = 0xc6;
+      this.view.setUint32(this.pos, len);
+      this.pos += 4;
+    }
+    this.buf.set(bytes, this.pos);
+    this.pos += len;
     return this;
   }
 

@@ -6,7 +6,8 @@
  * reports), and stops it with SIGTERM (SIGKILL after 5 s).
  */
 import type { Subprocess } from "bun";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { track } from "./children.ts";
 
@@ -16,10 +17,58 @@ let binary = BINARY;
 /** When set, Hubbub runs from source under Bun's CPU profiler instead of the compiled binary. */
 let profile: { source: string; dir: string } | undefined;
 
+/** The commit the binary was built from, when the bench built it from a commit (`--at`). */
+let binaryCommit: string | undefined;
+
 /** Uses another Hubbub binary than dist/hubbub (e.g. one built from another commit). */
 export function useBinary(path: string): void {
   if (!existsSync(path)) throw new Error(`--binary: ${path} does not exist`);
   binary = path;
+}
+
+function git(args: string[]): string {
+  const out = Bun.spawnSync(["git", "-C", ROOT, ...args], { stdout: "pipe", stderr: "pipe" });
+  if (!out.success) throw new Error(`git ${args.join(" ")}: ${out.stderr.toString().trim()}`);
+  return out.stdout.toString().trim();
+}
+
+/**
+ * Builds Hubbub exactly as committed at `commit` (`git archive` of that commit, so no uncommitted
+ * change of the working tree gets in), once per commit, under $TMPDIR/hubbub-bench-builds/, and
+ * uses that binary (`--at`). The build uses this checkout's node_modules.
+ */
+export function useCommit(commit: string): string {
+  const full = git(["rev-parse", "--verify", `${commit}^{commit}`]);
+  const short = git(["rev-parse", "--short", full]);
+  // Outside node_modules: Bun refuses to run the build's macros from there.
+  const dir = join(tmpdir(), "hubbub-bench-builds", full);
+  const built = join(dir, "dist", "hubbub");
+  if (!existsSync(built)) {
+    process.stderr.write(`building Hubbub at ${short} in ${dir}...\n`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const unpack = Bun.spawnSync(["sh", "-c", `git -C "$0" archive "$1" | tar -x -C "$2"`, ROOT, full, dir], { stdout: "inherit", stderr: "inherit" });
+    if (!unpack.success) throw new Error(`--at ${commit}: git archive failed`);
+    symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+    const result = Bun.spawnSync(["bun", "run", "build"], { cwd: dir, stdout: "inherit", stderr: "inherit" });
+    if (!result.success || !existsSync(built)) throw new Error(`--at ${commit}: bun run build failed`);
+  }
+  binary = built;
+  binaryCommit = short;
+  return built;
+}
+
+/** Which Hubbub binary this run uses: its path, build time, and commit when known (recorded with the results). */
+export function binaryInfo(): string {
+  if (profile) return `source of ${profile.source} (profiled)`;
+  let built = "missing";
+  try {
+    built = statSync(binary).mtime.toISOString();
+  } catch {
+    // not built yet
+  }
+  const origin = binaryCommit ? `commit ${binaryCommit} (--at)` : binary === BINARY ? "this checkout's dist/hubbub" : "--binary";
+  return `${origin}: ${binary}, built ${built}`;
 }
 const BUNDLE_DIR = join(ROOT, "node_modules", ".cache", "hubbub-bench");
 
@@ -64,6 +113,14 @@ export interface ServerOptions {
   cpus?: string;
 }
 
+/** What one scenario changes about how a server is started (the abuse scenario; others need none). */
+export interface ServerExtras {
+  /** Environment entries applied last (over the bench's own `HUBBUB_*` settings); `""` restores a server default. */
+  env?: Record<string, string>;
+  /** A Hubbub SQLite file copied in as the server's data file before it starts (with its `-wal`, if any). */
+  seed?: string;
+}
+
 export interface RunningServer {
   target: Target;
   pid: number;
@@ -71,9 +128,12 @@ export interface RunningServer {
   port: number;
   /** The server's own banner line. */
   banner: string;
+  /** Hubbub's SQLite file (in a directory of its own, removed by `stop` unless kept). */
+  dataFile: string;
   /** The last lines the server printed. */
   tail(): string;
-  stop(): Promise<void>;
+  /** SIGTERM (SIGKILL after a grace period); `keepData` leaves {@link dataFile} in place. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 /** Builds `dist/hubbub` with `bun run build` when it is missing (or `force`). */
@@ -163,13 +223,18 @@ function drain(stream: ReadableStream<Uint8Array>, lines: string[], onLine?: (li
   })().catch(() => {});
 }
 
-export async function startServer(target: Target, options: ServerOptions, socketIoBundle?: string): Promise<RunningServer> {
+export async function startServer(target: Target, options: ServerOptions, socketIoBundle?: string, extras: ServerExtras = {}): Promise<RunningServer> {
   let cmd = command(target, socketIoBundle);
   if (options.cpus) cmd = ["taskset", "-c", options.cpus, ...cmd];
   const env: Record<string, string | undefined> = { ...process.env };
-  // Every server starts from an empty store, so no run inherits another's data.
+  // Every server starts from an empty store (or a copy of `extras.seed`), so no run inherits another's data.
   const dataDir = mkdtempSync(join(options.dataDir, `${target.name}-`));
-  if (target.name.startsWith("hubbub")) Object.assign(env, hubbubEnv(options, dataDir));
+  const dataFile = join(dataDir, "hubbub.db");
+  if (target.name.startsWith("hubbub")) Object.assign(env, hubbubEnv(options, dataDir), extras.env);
+  if (extras.seed) {
+    copyFileSync(extras.seed, dataFile);
+    if (existsSync(`${extras.seed}-wal`)) copyFileSync(`${extras.seed}-wal`, `${dataFile}-wal`);
+  }
   const proc: Subprocess<"ignore", "pipe", "pipe"> = track(Bun.spawn(cmd, { cwd: ROOT, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" }));
   const lines: string[] = [];
   const listening = Promise.withResolvers<{ host: string; port: number; banner: string }>();
@@ -197,8 +262,9 @@ export async function startServer(target: Target, options: ServerOptions, socket
     host: address.host,
     port: address.port,
     banner: address.banner,
+    dataFile,
     tail: () => lines.join("\n"),
-    async stop() {
+    async stop({ keepData = false } = {}) {
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill("SIGTERM");
         // A profiled server writes its profile on exit: give it time.
@@ -210,7 +276,7 @@ export async function startServer(target: Target, options: ServerOptions, socket
           await proc.exited;
         }
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -22,6 +22,8 @@ export interface WsEvents {
   message(conn: WsConn, buf: Uint8Array, start: number, end: number, opcode: number): void;
   /** The connection ended (refused, closed by either side, or failed to connect). Called once. */
   closed(conn: WsConn, reason: string): void;
+  /** Writes held back by a full kernel buffer have all gone out (see {@link WsConn.writable}). */
+  drained?(conn: WsConn): void;
 }
 
 const CRLFCRLF = [13, 10, 13, 10];
@@ -85,6 +87,15 @@ export class WsConn {
     Bun.connect<WsConn>(options).catch(() => {
       // connectError already reported it
     });
+  }
+
+  /**
+   * True while the kernel takes writes: open, and nothing held back waiting for `drain`. A sender
+   * that must not buffer without bound (a flood) writes only while this holds and resumes on the
+   * `drained` event.
+   */
+  get writable(): boolean {
+    return !this.ended && this.socket !== undefined && this.backlog === undefined;
   }
 
   /** Sends one masked frame carrying `payload[start, end)`. */
@@ -164,6 +175,7 @@ export class WsConn {
         return;
       }
     }
+    this.events.drained?.(this);
   }
 
   /** @internal */

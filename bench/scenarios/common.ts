@@ -27,6 +27,8 @@ export interface ScenarioResult {
   notes: string[];
   /** Every run when targets were measured several times (`--repeat`); `runs` holds the medians. */
   allRuns?: TargetRun[];
+  /** Measurements of a scenario that does not fit {@link TargetRun} (the abuse scenario's attacks), saved as they are. */
+  details?: unknown;
 }
 
 /**
