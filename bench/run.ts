@@ -17,6 +17,7 @@
  *   --source DIR         the checkout --profile runs (default: this one)
  *   --profile-workers    profile the load workers too (to check that the load generator is cheap)
  *   --pin                pin the server to CPU 0 and the load workers to CPU 1 (taskset)
+ *   --durability D       Hubbub's `durability` setting, process (default) or power (fsync per commit)
  *   --timeout S          stop everything after S seconds (default 600; abuse 900, all 1200)
  *   --no-save            do not write bench/results/
  *   --strict             exit with status 1 when a target is missed (default: report only)
@@ -122,6 +123,11 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "hubbub-bench-"));
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("hex");
   const pin = args.pin === "true";
+  // Every server inherits the runner's environment (bench/lib/servers.ts); the bench's own settings
+  // leave HUBBUB_DURABILITY alone, so setting it here reaches every Hubbub server of the run.
+  const durability = args.durability ?? "process";
+  if (durability !== "process" && durability !== "power") usage(`--durability must be process or power, got "${durability}"`);
+  process.env.HUBBUB_DURABILITY = durability;
   const ctx: Context = {
     args,
     options: {
@@ -142,6 +148,8 @@ async function main(): Promise<void> {
       const result = await SCENARIOS[name]!(ctx);
       result.options.hubbub = binaryInfo();
       if (pin) result.notes.push("Server pinned to CPU 0 and load workers to CPU 1 (--pin).");
+      result.options.durability = durability;
+      result.notes.push(`Hubbub ran with durability=${durability} (SQLite synchronous=${durability === "power" ? "FULL: one fsync per commit" : "NORMAL: no fsync per commit"}).`);
       print(result, machine);
       if (args["no-save"] !== "true") process.stderr.write(`results: ${save(result, machine, stamp)}\n`);
       failed ||= result.checks.some((c) => !c.pass);
