@@ -219,13 +219,29 @@ class Bystander implements Role {
     bump(this.dropped, why);
   }
 
-  /** Waits until every PING sent before `until` is answered (at most `maxWaitMs`), then `afterMs` more. */
-  async report(until: number, maxWaitMs: number, afterMs: number): Promise<void> {
+  /** True when the newest `count` answered PINGs were sent after `since` and answered within `ms`. */
+  private calm(since: number, ms: number, count: number): boolean {
+    let seen = 0;
+    for (let i = this.sentAt.length - 1; i >= 0 && seen < count; i--) {
+      if (this.sentAt[i]! < since) return false;
+      const rtt = this.rtt[i]!;
+      if (rtt < 0) continue; // still in flight (or skipped behind one that is)
+      if (rtt > ms) return false;
+      seen++;
+    }
+    return seen >= count;
+  }
+
+  /**
+   * Waits (at most `maxWaitMs`) until every PING sent before `until` is answered and the server
+   * answers quickly again, then `afterMs` more, and reports the log.
+   */
+  async report(until: number, maxWaitMs: number, afterMs: number, calmMs: number, calmCount: number): Promise<void> {
     const giveUp = sharedNow() + maxWaitMs;
     for (;;) {
       // PINGs are answered in order: when the oldest unanswered one is newer than `until`, all older ones are answered.
       const oldest = this.head < this.waiting.length ? this.sentAt[this.waiting[this.head]!]! : Infinity;
-      if (oldest >= until || sharedNow() >= giveUp || this.conn?.ended) break;
+      if ((oldest >= until && this.calm(until, calmMs, calmCount)) || sharedNow() >= giveUp || this.conn?.ended) break;
       await Bun.sleep(10);
     }
     await Bun.sleep(afterMs);
@@ -567,7 +583,7 @@ process.on("message", (raw: unknown) => {
         break;
       case "report":
         if (role instanceof Bystander) {
-          role.report(message.until, message.maxWaitMs, message.afterMs).catch((err) => send({ t: "fatal", message: String(err) }));
+          role.report(message.until, message.maxWaitMs, message.afterMs, message.calmMs, message.calmCount).catch((err) => send({ t: "fatal", message: String(err) }));
         } else if (role instanceof Hostile) send({ t: "hostile", report: role.finish() });
         break;
       case "exit":

@@ -66,10 +66,11 @@ export type ToAbuseClient =
   /** Hostile: attack from `start` to `end` (then stop sending, keep reading). */
   | { t: "run"; start: number; end: number }
   /**
-   * Bystander: wait until every PING sent before `until` is answered (at most `maxWaitMs`), keep
-   * pinging `afterMs` longer, then report. Hostile: report now (and stop).
+   * Bystander: wait (at most `maxWaitMs`) until every PING sent before `until` is answered and the
+   * server is calm again (the last `calmCount` PINGs sent since `until` answered within `calmMs`),
+   * keep pinging `afterMs` longer, then report. Hostile: report now (and stop).
    */
-  | { t: "report"; until: number; maxWaitMs: number; afterMs: number }
+  | { t: "report"; until: number; maxWaitMs: number; afterMs: number; calmMs: number; calmCount: number }
   | { t: "exit" };
 
 /** The bystander's log: one entry per PING slot, `sentAt[i]` and its round trip `rtt[i]` (-1: never answered). */

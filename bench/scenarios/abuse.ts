@@ -60,6 +60,8 @@ const METRIC_TYPE: Partial<Record<AttackName, string>> = { unread: "unread", his
 /** Server defaults the RSS bound is made of (src/config.ts; the store's SQLite page cache in src/store/sqlite.ts). */
 const DEFAULTS = { slowConsumerBytes: 4 * 2 ** 20, webhookQueueBytes: 16 * 2 ** 20, sqliteCacheBytes: 64 * 2 ** 20 };
 const ROOM_PREFIX = "abuse:room:";
+/** The server counts as answering again after this many PINGs in a row within the p99 target. */
+const CALM_PINGS = 20;
 const API_KEY = `bench-abuse-${"k".repeat(16)}`;
 const TEXT = "Hello everyone, this is a typical chat message of about one hundred bytes!";
 
@@ -222,7 +224,7 @@ export interface AttackRun {
   skippedPings: number;
   /** The bystander's own session: how it ended, or ERRORs it got (empty when all went well). */
   bystanderProblems: Record<string, number>;
-  /** How long after the window the server answered the window's last PING, ms (Infinity: not within the drain). */
+  /** How long after the window the bystander's PINGs were still answered late (> the p99 target), ms (Infinity: not over within the drain). */
   busyAfterMs: number;
   hostile?: HostileReport;
   /** Server frames in by type (from /metrics after the drain; undefined if it did not answer). */
@@ -247,24 +249,38 @@ function rssAllowance(marginMiB: number): number {
   return DEFAULTS.webhookQueueBytes + 2 * DEFAULTS.slowConsumerBytes + DEFAULTS.sqliteCacheBytes + marginMiB * 2 ** 20;
 }
 
-function pingStats(log: PingLog, from: number, to: number): { stats: Percentiles; unanswered: number; skipped: number; lastAnsweredAt: number } {
+/**
+ * How long after `end` the server stayed slow for the bystander: the latest time a PING slot sent
+ * from `start` on was answered late (over `slowMs`), minus `end`; Infinity when a slow PING was
+ * still unanswered when the bystander stopped.
+ */
+function busyAfter(log: PingLog, start: number, end: number, slowMs: number): number {
+  let last = end;
+  for (let i = 0; i < log.sentAt.length; i++) {
+    const sent = log.sentAt[i]!;
+    const rtt = log.rtt[i]!;
+    if (sent < start) continue;
+    if (rtt < 0 && log.stoppedAt - sent > slowMs) return Infinity;
+    if (rtt > slowMs) last = Math.max(last, sent + rtt);
+  }
+  return last - end;
+}
+
+function pingStats(log: PingLog, from: number, to: number): { stats: Percentiles; unanswered: number; skipped: number } {
   const h = new Histogram();
   let unanswered = 0;
-  let lastAnsweredAt = -Infinity;
   const skipped = log.skipped.filter((i) => log.sentAt[i]! >= from && log.sentAt[i]! < to).length;
   for (let i = 0; i < log.sentAt.length; i++) {
     const sent = log.sentAt[i]!;
     if (sent < from || sent >= to) continue;
     const rtt = log.rtt[i]!;
-    if (rtt >= 0) {
-      h.record(rtt);
-      lastAnsweredAt = Math.max(lastAnsweredAt, sent + rtt);
-    } else {
+    if (rtt >= 0) h.record(rtt);
+    else {
       unanswered++;
       h.record(log.stoppedAt - sent);
     }
   }
-  return { stats: h.percentiles(), unanswered, skipped, lastAnsweredAt };
+  return { stats: h.percentiles(), unanswered, skipped };
 }
 
 export async function abuse(ctx: Context): Promise<ScenarioResult> {
@@ -364,19 +380,18 @@ export async function abuse(ctx: Context): Promise<ScenarioResult> {
       await Bun.sleep(Math.max(0, end - sharedNow()));
       const cpu1 = cpuAt();
       const pingsPromise = bystander.next("pings", o.drainMs + o.afterMs + 30_000);
-      bystander.send({ t: "report", until: end, maxWaitMs: o.drainMs, afterMs: o.afterMs });
+      bystander.send({ t: "report", until: end, maxWaitMs: o.drainMs, afterMs: o.afterMs, calmMs: o.p99TargetMs, calmCount: CALM_PINGS });
       const log = (await pingsPromise).log;
       let hostileReport: HostileReport | undefined;
       if (hostile) {
         const reported = hostile.next("hostile", 10_000);
-        hostile.send({ t: "report", until: end, maxWaitMs: 0, afterMs: 0 });
+        hostile.send({ t: "report", until: end, maxWaitMs: 0, afterMs: 0, calmMs: 0, calmCount: 0 });
         hostileReport = (await reported).report;
       }
       const rssAfter = sampleProc(server.pid, sharedNow())?.rssBytes ?? NaN;
       const [metrics, stats] = await Promise.all([probe(server, "/metrics"), probe(server, "/api/stats")]);
       const window = pingStats(log, start, end);
       const lead = pingStats(log, start - o.leadMs, start);
-      const allDone = window.unanswered === 0;
       const peak = Math.max(rssBefore, ...samples.filter((s) => s.at >= start).map((s) => s.rssBytes));
       const serverCpu = cpuPercent(cpu0.server, cpu1.server);
       const clientsCpu = pids.reduce((sum, _, i) => sum + (cpuPercent(cpu0.clients[i], cpu1.clients[i]) || 0), 0);
@@ -392,7 +407,7 @@ export async function abuse(ctx: Context): Promise<ScenarioResult> {
         unanswered: window.unanswered,
         skippedPings: window.skipped,
         bystanderProblems: log.dropped,
-        busyAfterMs: allDone ? Math.max(0, window.lastAnsweredAt - end) : Infinity,
+        busyAfterMs: busyAfter(log, start, end, o.p99TargetMs),
         hostile: hostileReport,
         serverFramesIn: metrics === undefined ? undefined : framesIn(metrics),
         serverStats: stats ? (JSON.parse(stats) as unknown) : undefined,
@@ -517,7 +532,7 @@ function report(o: ReportOptions & Record<string, unknown>, runs: AttackRun[], s
       seeded
         ? `Seeded store: ${count(o.rooms)} rooms × ${count(o.messages)} messages (~100-byte payloads from another user), written through POST /api/rooms/:room/publish and copied for each attack's fresh server. Every server runs with its own default limits.`
         : "No seeded store (no selected attack reads rooms). Every server runs with its own default limits.",
-      `PING figures cover the bystander's PING slots (one every ${o.pingEveryMs} ms) during the attack window; an unanswered PING counts with the time it had waited when the bystander stopped (so max is then a lower bound, "≥"). At most ${o.maxOutstandingPings} PINGs wait at once; a slot skipped meanwhile counts as a PING queued behind the last one sent. Busy after: how long after the attack stopped the server answered the window's last PING (the drain waits at most ${o.drainMs / 1000} s).`,
+      `PING figures cover the bystander's PING slots (one every ${o.pingEveryMs} ms) during the attack window; an unanswered PING counts with the time it had waited when the bystander stopped (so max is then a lower bound, "≥"). At most ${o.maxOutstandingPings} PINGs wait at once; a slot skipped meanwhile counts as a PING queued behind the last one sent. Busy after: how long after the attack stopped the bystander's PINGs were still answered late (over ${o.p99TargetMs} ms); the drain waits at most ${o.drainMs / 1000} s for ${CALM_PINGS} PINGs in a row within that.`,
       `Sent/s, served/s and ERRORs/s are per second of attack (answers that arrived during the drain included). Sent: frames the hostile wrote (a flood writes on until it sees its session closed); server read: those frames the server decoded (/metrics hubbub_frames_in_total after the drain; invalid frames are not counted there). Served: REPLYs to the attack's main request; ERRORs/s names the most frequent code. Sessions: sessions the hostile opened (it reconnects at once when closed, with a fresh rate-limit bucket). Request/reply attacks keep ${o.window} requests unanswered${o.pace ? `, paced at ${o.pace}/s` : ""}; flood attacks write while the socket takes more.`,
       `RSS target: peak − before ≤ ${bytes(rssAllowance(o.rssMarginMiB))} (webhook queue 16 MiB + 2 slow-consumer buffers of 4 MiB + SQLite page cache 64 MiB + ${o.rssMarginMiB} MiB margin). Server CPU and Other CPU (other processes on the machine) are averages over the attack window, % of one core.`,
       ...extra,
