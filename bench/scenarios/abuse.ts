@@ -27,7 +27,7 @@
  * room · --duration 8 s per attack · --lead 2 s · --drain 20 s · --after 1 s · --ping-every 10 ms ·
  * --max-outstanding-pings 50 · --window 200 unanswered requests · --pace 0 (requests/s; 0 = as fast
  * as answers come) · --reconnect-delay 0 ms · --history-limit 1000 · --recover 5000 messages ·
- * --dm-bytes 65000 · --dm-users 1000 · --p99-target 50 ms · --rss-margin 32 MiB · --quiet-wait 30 s.
+ * --dm-bytes 65000 · --dm-users 1000 · --receiver hang|down · --p99-target 50 ms · --rss-margin 32 MiB · --quiet-wait 30 s.
  */
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -49,7 +49,7 @@ const DESCRIPTIONS: Record<AttackName, string> = {
   recover: "JOIN with `since` (recovery) then LEAVE, per room",
   ack: "ACK floods (no rate limit, no reply)",
   invalid: "invalid frames (JOIN without a room)",
-  webhook: "DIRECT ~64 KiB to offline users, webhook receiver hangs",
+  webhook: "DIRECT ~64 KiB to offline users, webhook receiver hangs (or is down)",
 };
 
 /** The request an attack is about (its served count is the one the table shows). */
@@ -145,8 +145,12 @@ class ClientProcess {
   }
 }
 
-/** A webhook receiver that accepts connections and never answers (a receiver that hangs). */
-function hangingReceiver(): { url: string; requests: () => number; stop: () => void } {
+/**
+ * The webhook receiver of the `webhook` attack: `hang` accepts every request and never answers;
+ * `down` is a loopback port nothing listens on any more (connections refused).
+ */
+function deadReceiver(mode: string): { url: string; requests: () => number; stop: () => void } {
+  if (mode !== "hang" && mode !== "down") throw new Error(`--receiver: hang or down, got "${mode}"`);
   let requests = 0;
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -157,7 +161,9 @@ function hangingReceiver(): { url: string; requests: () => number; stop: () => v
       return new Promise<Response>(() => {});
     },
   });
-  return { url: `http://127.0.0.1:${server.port}/hooks`, requests: () => requests, stop: () => void server.stop(true) };
+  const url = `http://127.0.0.1:${server.port}/hooks`;
+  if (mode === "down") void server.stop(true);
+  return { url, requests: () => requests, stop: () => void server.stop(true) };
 }
 
 /** Publishes `messages` messages to each of `rooms` rooms through the server API, 64 at a time. */
@@ -302,6 +308,7 @@ export async function abuse(ctx: Context): Promise<ScenarioResult> {
     recoverMessages: num(ctx, "recover", 5000),
     dmBytes: num(ctx, "dm-bytes", 65_000),
     dmUsers: num(ctx, "dm-users", 1000),
+    receiver: str(ctx, "receiver", "hang"),
     p99TargetMs: num(ctx, "p99-target", 50),
     rssMarginMiB: num(ctx, "rss-margin", 32),
   };
@@ -327,7 +334,7 @@ export async function abuse(ctx: Context): Promise<ScenarioResult> {
   const runs: AttackRun[] = [];
   for (const attack of attacks) {
     const otherBeforePercent = await waitForQuiet(o.quietWaitMs);
-    const receiver = attack === "webhook" ? hangingReceiver() : undefined;
+    const receiver = attack === "webhook" ? deadReceiver(o.receiver) : undefined;
     const server = await startServer(target, ctx.options, undefined, { env: serverEnv(receiver?.url, ctx.options.secret), seed });
     const clients: ClientProcess[] = [];
     const samples: ProcSample[] = [];
