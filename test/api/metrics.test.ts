@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { FrameType } from "../../proto/index.ts";
+import { freezeClock } from "../helpers/frozen-clock.ts";
 import { startTestServer } from "../helpers/server.ts";
 
 /** Parses Prometheus text exposition into `name{labels}` → value; throws on malformed lines. */
@@ -15,12 +16,15 @@ function parseExposition(text: string): Map<string, number> {
 }
 
 test("/metrics parses and counts what happened", async () => {
+  // The rate limit refills by Date.now(): frozen, so exactly the third publish is refused however
+  // long the machine takes between them.
+  using clock = freezeClock();
   await using server = await startTestServer({ ratePerSecond: 2, rateBurst: 2, rateMaxStrikes: 1000 });
   const a = await server.client("a");
   const b = await server.client("b");
   await a.request({ type: FrameType.Join, room: "public:m" });
   await b.request({ type: FrameType.Join, room: "public:m" });
-  await Bun.sleep(1100);
+  clock.advance(1000); // a's bucket is full again: 2 tokens
   await a.request({ type: FrameType.Publish, room: "public:m", payload: "x" });
   await a.request({ type: FrameType.Publish, room: "public:m", payload: "y" });
   await a.request({ type: FrameType.Publish, room: "public:m", payload: "z" }).catch(() => undefined); // rate limited

@@ -1,7 +1,9 @@
 import { expect, test } from "bun:test";
 import { HubbubError } from "../../client/index.ts";
+import { FrameType } from "../../proto/index.ts";
+import { eventually, freezeClock } from "../helpers/frozen-clock.ts";
 import { startTestServer } from "../helpers/server.ts";
-import { clientFor, next, record, texts, until } from "./helpers.ts";
+import { clientFor, FlakySocket, next, record, texts, until } from "./helpers.ts";
 
 test("connects with a token provider, joins a room, and two users chat with presence, typing, read receipts and counts", async () => {
   await using server = await startTestServer();
@@ -96,12 +98,23 @@ test("history pages backwards; edits and recalls arrive as updates and show in h
 });
 
 test("the heartbeat keeps an idle connection open past the server's timeout", async () => {
+  // The server closes a session silent for 300 ms; the client gives up on a server silent for
+  // 400 ms and sends PING after 100 ms without sending. The clock moves only in steps of 150 ms,
+  // each after the step's PING was answered, so a stalled machine cannot stretch a step.
+  using clock = freezeClock();
   await using server = await startTestServer({ heartbeatMs: 200 });
-  const client = clientFor(server, "idle");
+  const client = clientFor(server, "idle", { WebSocket: FlakySocket });
   const drops = record(client, "disconnected");
   const info = await client.connect();
   expect(info.heartbeatMs).toBe(200);
-  await Bun.sleep(1000); // the server closes connections silent for 300 ms
+  const socket = FlakySocket.last!;
+  const count = (types: number[], type: number) => types.filter((t) => t === type).length;
+  for (let step = 1; step <= 6; step++) {
+    clock.advance(150);
+    await eventually(() => count(socket.receivedTypes, FrameType.Pong) === step, `the PONG of step ${step}`);
+  }
+  // 900 ms of time on both sides, with nothing sent but the heartbeat: one PING per step.
+  expect(socket.sentTypes).toEqual(Array.from({ length: 6 }, () => FrameType.Ping));
   expect(drops).toEqual([]);
   expect(client.state).toBe("connected");
   expect(client.session?.session).toBe(info.session);

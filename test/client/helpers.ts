@@ -3,7 +3,11 @@
  * and polling waits.
  */
 import { HubbubClient, type ClientEvents, type ClientOptions } from "../../client/index.ts";
+import { createMsgpackCodec } from "../../proto/index.ts";
 import type { TestServer } from "../helpers/server.ts";
+
+/** Decodes what a {@link FlakySocket} sends and receives (frames of either direction). */
+const frameCodec = createMsgpackCodec();
 
 /** Reconnect timings short enough for tests. */
 export const FAST = { minDelayMs: 20, maxDelayMs: 200, factor: 2, restartJitterMs: 50 };
@@ -77,14 +81,27 @@ export function gate(): { wait(): Promise<void>; close(): void; open(): void } {
 
 /**
  * A WebSocket that a test can make deaf (incoming messages are dropped, as if replies were lost
- * on the way) and then close. `FlakySocket.last` is the newest one.
+ * on the way) and then close. It records the type of every frame it sends and receives
+ * (`sentTypes`, `receivedTypes`), so a test can wait until a request is on the wire or an answer
+ * came back instead of guessing how long that takes. `FlakySocket.last` is the newest one.
  */
 export class FlakySocket extends WebSocket {
   static last: FlakySocket | undefined;
   deaf = false;
+  /** The type of every frame sent so far, in order (msgpack sessions only). */
+  readonly sentTypes: number[] = [];
+  /** The type of every frame that arrived so far, deaf or not, in order (msgpack sessions only). */
+  readonly receivedTypes: number[] = [];
   constructor(url: string | URL, protocols?: string | string[]) {
     super(url, protocols);
     FlakySocket.last = this;
+    super.addEventListener("message", (event) => {
+      if (event.data instanceof ArrayBuffer) for (const frame of frameCodec.decode(new Uint8Array(event.data))) this.receivedTypes.push(frame.type);
+    });
+  }
+  override send(data: Parameters<WebSocket["send"]>[0]): void {
+    super.send(data);
+    if (data instanceof Uint8Array) for (const frame of frameCodec.decode(data)) this.sentTypes.push(frame.type);
   }
   override addEventListener(type: string, listener: unknown, options?: unknown): void {
     const fn = listener as (event: unknown) => void;

@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { FrameType } from "../../proto/index.ts";
 import { startTestServer } from "../helpers/server.ts";
 import { clientFor, cut, FlakySocket, gatedClient, record, texts, until } from "./helpers.ts";
 
@@ -72,7 +73,9 @@ test("requests in flight that are not safe to resend fail with `disconnected`; r
   FlakySocket.last!.deaf = true;
   const history = client.history("public:none");
   const refresh = client.refreshToken().catch((e: unknown) => e);
-  await Bun.sleep(30);
+  // Cut only once REFRESH is in flight: a REFRESH still waiting for the token provider is queued,
+  // not in flight, and would be sent on the next connection instead of failing.
+  await until(() => FlakySocket.last!.sentTypes.includes(FrameType.Refresh), "REFRESH to be sent");
   FlakySocket.last!.close();
   expect(await refresh).toMatchObject({ kind: "disconnected" });
   expect((await history).head).toBe(0);

@@ -1,11 +1,17 @@
 import { expect, test } from "bun:test";
 import { HubbubClient, tokenExpiry } from "../../client/index.ts";
+import { eventually, freezeClock, sweptAt } from "../helpers/frozen-clock.ts";
 import { startTestServer } from "../helpers/server.ts";
-import { clientFor, cut, FAST, next, record, until } from "./helpers.ts";
+import { clientFor, cut, FAST, next, record } from "./helpers.ts";
 
 test("when the server announces expiry the client refreshes through the provider and stays connected past the old expiry", async () => {
-  // Tokens live 3 s; the server asks for a refresh 2.5 s before expiry, so within a second.
-  await using server = await startTestServer({ tokenRefreshLeadMs: 2500, heartbeatMs: 400 });
+  // Time moves only when the test moves it (token expiry and both heartbeats read Date.now()), so a
+  // busy machine cannot let the first token expire before the refresh. The clock starts 100 ms into
+  // a second, so tokens minted with `ttlSeconds: 3` expire 2900 ms later; the server asks for a
+  // refresh 2500 ms before expiry. A heartbeat of 4000 ms lets the clock move 4 s without either
+  // side's heartbeat giving up.
+  using clock = freezeClock(Math.ceil(Date.now() / 1000) * 1000 + 100);
+  await using server = await startTestServer({ tokenRefreshLeadMs: 2500, heartbeatMs: 4000 });
   let calls = 0;
   const client = new HubbubClient({
     url: server.wsUrl,
@@ -19,9 +25,14 @@ test("when the server announces expiry the client refreshes through the provider
   const errors = record(client, "error");
   const first = await client.connect();
   expect(calls).toBe(1);
-  await until(() => calls >= 2, "a refresh", 3000);
-  await until(() => (client.session?.tokenExp ?? 0) > first.tokenExp!, "the new expiry");
-  await Bun.sleep(first.tokenExp! + 500 - Date.now()); // past the first token's expiry
+  expect(first.tokenExp).toBe(clock.now() + 2900);
+  // Into the refresh lead, and into the next second, so the refreshed token expires a second later.
+  clock.advance(1000);
+  await eventually(() => calls >= 2, "a refresh");
+  await eventually(() => (client.session?.tokenExp ?? 0) > first.tokenExp!, "the new expiry");
+  clock.advance(first.tokenExp! + 500 - clock.now()); // past the first token's expiry
+  await sweptAt(server.node, clock.now());
+  expect(await client.counts()).toEqual({ users: 1, sessions: 1 });
   expect(drops).toEqual([]);
   expect(errors).toEqual([]);
   expect(client.state).toBe("connected");

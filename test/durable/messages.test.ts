@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { FrameType, ReplyCode, type MessageFrame, type UpdateFrame } from "../../proto/index.ts";
+import { freezeClock } from "../helpers/frozen-clock.ts";
 import { startTestServer } from "../helpers/server.ts";
 import { fromWireMessages } from "../helpers/messages.ts";
 
@@ -35,6 +36,9 @@ test("a resend with the same client message id is a no-op that returns the origi
 });
 
 test("recall and edit: the sender within the window, admins always; pushes and history show the new state", async () => {
+  // The edit window is measured with Date.now(): frozen, so the edits below are inside it however
+  // long the machine takes, and the clock passes it only when the test moves it.
+  using clock = freezeClock();
   await using server = await startTestServer({ editWindowMs: 300 });
   const alice = await server.client("alice");
   const bob = await server.client("bob");
@@ -55,7 +59,7 @@ test("recall and edit: the sender within the window, admins always; pushes and h
     [2, 2, null],
   ]);
   const m3 = await alice.request({ type: FrameType.Publish, room: "public:e", payload: "late" });
-  await Bun.sleep(350);
+  clock.advance(301);
   await expect(alice.request({ type: FrameType.Recall, id: m3.id })).rejects.toMatchObject({ code: ReplyCode.Gone });
   await admin.request({ type: FrameType.Recall, id: m3.id });
   await expect(alice.request({ type: FrameType.Recall, id: "no-such-id" })).rejects.toMatchObject({ code: ReplyCode.NotFound });

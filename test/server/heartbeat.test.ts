@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { DisconnectCode, FrameType } from "../../proto/index.ts";
+import { eventually, freezeClock } from "../helpers/frozen-clock.ts";
 import { rawConnect } from "../helpers/raw-ws.ts";
 import { startTestServer } from "../helpers/server.ts";
 
@@ -21,9 +22,18 @@ test("a dead connection (never answers pings, sends nothing) is closed and leave
 });
 
 test("a live client that answers WebSocket pings stays connected without sending frames", async () => {
+  // The server closes a session silent for 450 ms and pings one idle for 150 ms. The clock moves
+  // only in steps of 200 ms, each after the client's pong to the previous ping came back, so a
+  // stalled machine cannot stretch a step past the limit.
+  using clock = freezeClock();
   await using server = await startTestServer({ heartbeatMs: 300 });
   const client = await server.client("alive");
-  await Bun.sleep(1200);
+  const session = [...server.node.sessionsOf("alive")][0]!;
+  for (let step = 1; step <= 6; step++) {
+    const now = clock.advance(200);
+    await eventually(() => session.lastSeen === now, `the pong of step ${step}`);
+  }
+  // 1200 ms of server time, with nothing sent but WebSocket pongs.
   expect(client.closeCode).toBeUndefined();
   expect(await client.request({ type: FrameType.Counts })).toEqual({ users: 1, sessions: 1 });
 });
