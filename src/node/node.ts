@@ -32,6 +32,7 @@ import { GroupCommitter } from "./committer.ts";
 import { EVERYONE_KEY, Fanout, roomKey, userKey } from "./fanout.ts";
 import { HANDLERS, type Handler } from "./handlers.ts";
 import { REQUEST_QUEUE_MAX, upfrontCost } from "./costs.ts";
+import { RateBuckets } from "./rate.ts";
 import { RequestError } from "./request-error.ts";
 import { onMessageCommitted } from "./delivery.ts";
 import { deliverInbox } from "./inbox.ts";
@@ -94,6 +95,8 @@ export class Node {
   readonly stats = new NodeStats();
   readonly sessions = new Map<string, Session>();
   readonly userSessions = new Map<string, Set<Session>>();
+  /** Rate-limit buckets per user, kept after a user's last session until refilled. */
+  private readonly rateBuckets: RateBuckets;
   /** Codecs that decode only frames a client may send. */
   readonly codecs: { msgpack: WireCodec; json: WireCodec };
   private readonly serverFrameCodec = createMsgpackCodec({ accept: "server" });
@@ -120,6 +123,7 @@ export class Node {
     this.policy = deps.policy;
     this.store = deps.store;
     this.presence = deps.presence;
+    this.rateBuckets = new RateBuckets(this.config.ratePerSecond, this.config.rateBurst);
     const limits = { maxStrLength: this.config.maxFrameBytes, maxBinLength: this.config.maxFrameBytes };
     // A bad frame inside a batch gets its own ERROR; the other frames of the message still run.
     const onInvalidFrame = (err: ProtocolError) => {
@@ -156,9 +160,16 @@ export class Node {
     return json ? this.codecs.json : this.codecs.msgpack;
   }
 
-  /** Creates the session object for a verified token; the socket is attached in {@link onOpen}. */
-  createSession(claims: Claims, json: boolean): Session {
-    return new Session(newSessionId(), claims, this.codecFor(json), Date.now(), this.config.rateBurst);
+  /**
+   * Creates the session object for a verified token; the socket is attached in {@link onOpen}.
+   * Returns undefined when the user's rate-limit bucket is empty: the connect is refused (429).
+   * A connect takes one token from the user's bucket.
+   */
+  createSession(claims: Claims, json: boolean): Session | undefined {
+    const now = Date.now();
+    const bucket = this.rateBuckets.of(claims.sub, now);
+    if (!bucket.take(now, this.config.ratePerSecond, this.config.rateBurst)) return undefined;
+    return new Session(newSessionId(), claims, this.codecFor(json), now, bucket);
   }
 
   /** A connection limit that refuses this user now, if any. */
@@ -477,6 +488,7 @@ export class Node {
 
   /** The periodic clock: heartbeats, WebSocket pings, token expiry, slow consumers. */
   sweep(now: number): void {
+    this.rateBuckets.sweep(now, (user) => this.userSessions.has(user));
     const deadAfter = this.config.heartbeatMs * 1.5;
     const pingAfter = this.config.heartbeatMs / 2;
     for (const session of this.sessions.values()) {

@@ -7,6 +7,7 @@
 import type { ServerWebSocket } from "bun";
 import type { Frame, WireCodec } from "../../proto/index.ts";
 import type { Claims } from "../auth/tokens.ts";
+import type { RateBucket } from "./rate.ts";
 
 /** Frames held back for a fan-out key while the session catches up from the store (see Node.catchUp). */
 export interface CatchUpBuffer {
@@ -41,9 +42,8 @@ export class Session {
   tokenExpMs: number | undefined;
   /** True once TOKEN_EXPIRING was sent for the current token. */
   refreshAsked = false;
-  /** Rate-limit bucket: tokens left and when it was last refilled, ms. */
-  tokens: number;
-  refilledAt: number;
+  /** The rate-limit bucket, shared by all of the user's sessions on this node (see node/rate.ts). */
+  readonly bucket: RateBucket;
   /** Consecutive frames refused by the rate limiter. */
   strikes = 0;
   /** Store-backed requests of this session still running (bounded by `maxPendingRequests`). */
@@ -65,11 +65,10 @@ export class Session {
     public claims: Claims,
     readonly codec: WireCodec,
     now: number,
-    burst: number,
+    bucket: RateBucket,
   ) {
     this.lastSeen = now;
-    this.tokens = burst;
-    this.refilledAt = now;
+    this.bucket = bucket;
     this.tokenExpMs = claims.exp === undefined ? undefined : claims.exp * 1000;
   }
 
@@ -103,17 +102,11 @@ export class Session {
   }
 
   /**
-   * Takes one token from the bucket (refill `rate`/s up to `burst`). Returns false when empty
-   * (less than one token left, which includes a debt from {@link charge}).
+   * Takes one token from the user's bucket (refill `rate`/s up to `burst`). Returns false when
+   * less than one is left (which includes a debt from {@link charge}); counts refusals in a row.
    */
   takeToken(now: number, rate: number, burst: number): boolean {
-    const elapsed = now - this.refilledAt;
-    if (elapsed > 0) {
-      this.tokens = Math.min(burst, this.tokens + (elapsed * rate) / 1000);
-      this.refilledAt = now;
-    }
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    if (this.bucket.take(now, rate, burst)) {
       this.strikes = 0;
       return true;
     }
@@ -123,9 +116,9 @@ export class Session {
 
   /**
    * Charges `cost` more tokens for work already done (a large read): the bucket may go into debt,
-   * down to `-10 × burst`, and the session's next frames wait until it has refilled.
+   * down to `-10 × burst`, and the user's next frames wait until it has refilled.
    */
   charge(cost: number, burst: number): void {
-    if (cost > 0) this.tokens = Math.max(-10 * burst, this.tokens - cost);
+    this.bucket.charge(cost, burst);
   }
 }

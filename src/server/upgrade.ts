@@ -82,6 +82,7 @@ function completeUpgrade(node: Node, request: Request, server: Server<Session>, 
   if (!verdict.ok) return jsonError(401, "unauthorized", verdict.message);
   if (node.isRevoked?.(verdict.claims)) return jsonError(401, "unauthorized", "token revoked");
   const session = node.createSession(verdict.claims, selected === SUBPROTOCOL_JSON);
+  if (!session) return jsonError(429, "rate_limited", "this user's rate limit is spent; reconnect later, with backoff");
   const upgraded = server.upgrade(request, {
     data: session,
     headers: selected ? { "Sec-WebSocket-Protocol": selected } : undefined,

@@ -271,3 +271,32 @@ describe("room names and join order", () => {
     expect(presence.users).toEqual([["watcher", 1]]);
   });
 });
+
+describe("the rate limit is per user", () => {
+  test("a user's sessions share one bucket", async () => {
+    await using server = await startTestServer({ ratePerSecond: 1, rateBurst: 12 });
+    const a = await server.client("mallory");
+    const b = await server.client("mallory"); // the two connects took 2 of 12 tokens
+    const first = await sendBatch(a, Array.from({ length: 10 }, () => ({ type: FrameType.Counts })));
+    expect(first.every((x) => x.type === FrameType.Reply)).toBe(true);
+    const second = await sendBatch(b, Array.from({ length: 3 }, () => ({ type: FrameType.Counts })));
+    expect(second.filter((x) => x.code === 429).length).toBeGreaterThanOrEqual(2);
+    // Another user is not affected.
+    const other = await server.client("bystander");
+    expect(await other.request({ type: FrameType.Counts })).toEqual({ users: 2, sessions: 3 });
+  });
+
+  test("reconnecting does not buy a fresh burst: a user closed with 4003 is refused at the handshake (429)", async () => {
+    await using server = await startTestServer({ ratePerSecond: 1, rateBurst: 10, rateMaxStrikes: 20 });
+    const c = await server.client("mallory");
+    c.ws.send(c.codec.encodeBatch(Array.from({ length: 100 }, () => ({ type: FrameType.Ping }) as Frame)));
+    expect((await c.closed).code).toBe(DisconnectCode.RateLimited);
+    const res = await fetch(`${server.url}/ws?token=${await server.token("mallory")}`, {
+      headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" },
+    });
+    expect(res.status).toBe(429);
+    expect(await res.json()).toMatchObject({ error: "rate_limited" });
+    // Other users connect as usual.
+    await server.client("bystander");
+  });
+});
