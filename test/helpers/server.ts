@@ -34,3 +34,15 @@ export async function startTestServer(overrides: Partial<Config> = {}, options: 
     },
   });
 }
+
+/**
+ * Resolves once `user`'s inbox acknowledgement (the store's `ack` cursor) has reached `offset`: an
+ * ACK is written after the tick it arrived in, so a test that reconnects next waits for this.
+ */
+export async function inboxAcked(server: Pick<HubbubServer, "node">, user: string, offset: number, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while ((await server.node.store.getCursor(user, "ack")) < offset) {
+    if (performance.now() > deadline) throw new Error(`${user}'s inbox was not acknowledged up to ${offset} within ${timeoutMs} ms`);
+    await Bun.sleep(5);
+  }
+}
