@@ -119,7 +119,9 @@ async function joinAttempt(node: Node, session: Session, frame: JoinFrame, curre
       else if (since.offset < info.oldest - 1) reason = "too_old";
       else if (info.head - since.offset > node.config.recoveryMaxMessages) reason = "too_many";
       else {
-        // Page by page, giving the event loop back between pages; stop at the byte budget.
+        // Charged (or refused, when the user's bucket is spent) before reading; page by page,
+        // giving the event loop back between pages; stop at the byte budget.
+        node.chargeBeforeRead(session, readCost(info.head - since.offset, 0));
         let after = since.offset;
         let bytes = 0;
         for (;;) {
@@ -134,7 +136,7 @@ async function joinAttempt(node: Node, session: Session, frame: JoinFrame, curre
           if (page.messages.length < MAX_LIMIT || !current()) break;
           await yieldToLoop();
         }
-        node.charge(session, readCost(messages.length, bytes));
+        node.charge(session, readCost(0, bytes));
         if (reason) messages = [];
         else last = Math.max(last, after);
       }

@@ -272,6 +272,16 @@ export class Node {
     return false;
   }
 
+  /**
+   * Before a read whose size became known only while handling the request (a recovering JOIN):
+   * refuses it (429) when the user's bucket is already spent, else charges `cost` for it.
+   */
+  chargeBeforeRead(session: Session, cost: number): void {
+    session.bucket.refill(Date.now(), this.config.ratePerSecond, this.config.rateBurst);
+    if (session.bucket.tokens < 1) throw new RequestError(ReplyCode.RateLimited, "rate limited: slow down");
+    this.charge(session, cost);
+  }
+
   /** Charges a session `cost` more tokens for work a request made the node do (see {@link admit}). */
   charge(session: Session, cost: number): void {
     session.charge(cost, this.config.rateBurst);

@@ -300,3 +300,21 @@ describe("the rate limit is per user", () => {
     await server.client("bystander");
   });
 });
+
+describe("recovery is charged before it reads", () => {
+  test("a burst of recovering JOINs stops being served once the user's bucket is spent", async () => {
+    await using server = await startTestServer({ ratePerSecond: 1, rateBurst: 100 });
+    const c = await server.client("mallory");
+    const rooms = Array.from({ length: 10 }, (_, i) => `public:rec${i}`);
+    const epochs: string[] = [];
+    for (const room of rooms) {
+      await fillRoom(server.node.store, room, 1000);
+      epochs.push((await server.node.store.streamInfo(roomStream(room))).epoch);
+    }
+    // 99 tokens left after the connect; 10 JOINs take 10; each recovery of 1000 messages 20 more.
+    const answers = await sendBatch(c, rooms.map((room, i) => ({ type: FrameType.Join, room, since: { offset: 0, epoch: epochs[i] } })));
+    const recovered = answers.filter((a) => a.type === FrameType.Reply && a.result.recovered && a.result.messages.length === 1000);
+    expect(recovered).toHaveLength(5);
+    expect(answers.filter((a) => a.code === 429)).toHaveLength(5);
+  });
+});
