@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { encode } from "@msgpack/msgpack";
 import { DisconnectCode, FrameType } from "../../proto/index.ts";
+import { freezeClock } from "../helpers/frozen-clock.ts";
 import { rawConnect } from "../helpers/raw-ws.ts";
 import { startTestServer } from "../helpers/server.ts";
 
@@ -21,6 +22,9 @@ test("a WebSocket message over maxFrameBytes closes the socket with 1009", async
 });
 
 test("rate limit: reply 429 first, disconnect 4003 on sustained abuse", async () => {
+  // The bucket refills by Date.now(): frozen, so it does not refill between these frames however
+  // long the machine takes over them.
+  using _clock = freezeClock();
   await using server = await startTestServer({ ratePerSecond: 1, rateBurst: 5, rateMaxStrikes: 20 });
   const c = await server.client("spammer"); // the connect took one of the 5 tokens
   const results = await Promise.allSettled(Array.from({ length: 10 }, () => c.request({ type: FrameType.Counts })));
