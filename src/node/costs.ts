@@ -27,6 +27,9 @@ export const REQUEST_QUEUE_MAX = 256;
 /** UNREAD counts per room stop here: a count of UNREAD_MAX means "this many or more". */
 export const UNREAD_MAX = 1000;
 
+/** Rooms UNREAD counts at most (joined ones first, then those with a read position). */
+export const UNREAD_MAX_ROOMS = 500;
+
 /** How many of the newest inbox messages UNREAD reads to find direct conversations. */
 export const UNREAD_INBOX_SCAN = 1000;
 

@@ -34,7 +34,7 @@ import { channelFor, inboxStream, roomStream, storedToFrame } from "./messages.t
 import type { Node } from "./node.ts";
 import { RequestError } from "./request-error.ts";
 import type { Session } from "./session.ts";
-import { HISTORY_MAX_BYTES, readCost, RECOVERY_MAX_BYTES, UNREAD_INBOX_SCAN, UNREAD_MAX, yieldToLoop } from "./costs.ts";
+import { HISTORY_MAX_BYTES, readCost, RECOVERY_MAX_BYTES, UNREAD_INBOX_SCAN, UNREAD_MAX, UNREAD_MAX_ROOMS, yieldToLoop } from "./costs.ts";
 
 /** A request handler (see the module comment for what it returns). */
 export type Handler<F extends ClientFrame = never> = (node: Node, session: Session, frame: F) => unknown;
@@ -365,7 +365,8 @@ async function read(node: Node, session: Session, frame: ReadFrame): Promise<unk
 }
 
 /**
- * Unread counts. Rooms: every room the session joined or the user has a read position in, counting
+ * Unread counts. Rooms: every room the session joined or the user has a read position in (at most
+ * {@link UNREAD_MAX_ROOMS}, joined ones first; at most twice that many channels in all), counting
  * other users' messages above that position, up to {@link UNREAD_MAX} (a room with more unread
  * messages than that reports UNREAD_MAX without counting them). Direct conversations: per peer,
  * messages from that peer among the newest {@link UNREAD_INBOX_SCAN} inbox messages above the
@@ -383,12 +384,18 @@ async function unread(node: Node, session: Session): Promise<unknown> {
     if (channel.startsWith("@")) peers.set(channel.slice(1), offset);
     else rooms.set(channel, offset);
   }
-  // The joined rooms and the inbox scan were charged on arrival (costs.ts); rooms known only by a
-  // read position, the messages counted and the bytes read are charged at the end.
-  const unjoined = rooms.size - [...rooms.keys()].filter((room) => session.rooms.has(room)).length;
-  for (const room of session.rooms) if (!rooms.has(room)) rooms.set(room, 0);
-  let scanned = 0;
+  // Joined rooms first, then rooms known only by a read position, at most UNREAD_MAX_ROOMS. The
+  // joined rooms and the inbox scan were charged on arrival (costs.ts); the others are charged
+  // before counting (refused when the bucket is spent), the messages counted and bytes read after.
+  const counted = new Map<string, number>();
+  for (const room of session.rooms) counted.set(room, rooms.get(room) ?? 0);
   for (const [room, offset] of rooms) {
+    if (counted.size >= UNREAD_MAX_ROOMS) break;
+    counted.set(room, offset);
+  }
+  node.chargeBeforeRead(session, counted.size - session.rooms.size);
+  let scanned = 0;
+  for (const [room, offset] of counted) {
     if (session.closed) return undefined;
     if (!node.policy.canJoin(session.claims, room) || namespaceOf(node.config.namespaces, room).ephemeral) continue;
     const stream = roomStream(room);
@@ -409,8 +416,11 @@ async function unread(node: Node, session: Session): Promise<unknown> {
     if (m.from === user) continue;
     if (m.offset > (peers.get(m.from) ?? 0)) result[`@${m.from}`] = (result[`@${m.from}`] ?? 0) + 1;
   }
-  for (const peer of peers.keys()) result[`@${peer}`] ??= 0;
-  node.charge(session, unjoined + readCost(scanned, recentBytes));
+  for (const peer of peers.keys()) {
+    if (Object.keys(result).length >= UNREAD_MAX_ROOMS * 2) break;
+    result[`@${peer}`] ??= 0;
+  }
+  node.charge(session, readCost(scanned, recentBytes));
   return result;
 }
 

@@ -277,6 +277,7 @@ export class Node {
    * refuses it (429) when the user's bucket is already spent, else charges `cost` for it.
    */
   chargeBeforeRead(session: Session, cost: number): void {
+    if (cost <= 0) return;
     session.bucket.refill(Date.now(), this.config.ratePerSecond, this.config.rateBurst);
     if (session.bucket.tokens < 1) throw new RequestError(ReplyCode.RateLimited, "rate limited: slow down");
     this.charge(session, cost);
