@@ -1,10 +1,14 @@
 import { expect, test } from "bun:test";
 import { DisconnectCode, FrameType } from "../../proto/index.ts";
-import { eventually, freezeClock } from "../helpers/frozen-clock.ts";
+import { eventually, freezeClock, sweptAt } from "../helpers/frozen-clock.ts";
 import { rawConnect } from "../helpers/raw-ws.ts";
 import { startTestServer } from "../helpers/server.ts";
 
 test("a dead connection (never answers pings, sends nothing) is closed and leaves presence", async () => {
+  // The server pings a session idle for 200 ms and closes one silent for 600 ms. The clock moves
+  // only in steps of 250 ms, each after the watcher's pong came back: a stalled machine cannot
+  // make the ghost (or the watcher) look silent before the test says so.
+  using clock = freezeClock();
   await using server = await startTestServer({ heartbeatMs: 400 });
   const watcher = await server.client("watcher");
   await watcher.request({ type: FrameType.Join, room: "public:hb" });
@@ -13,12 +17,21 @@ test("a dead connection (never answers pings, sends nothing) is closed and leave
   raw.sendFrame(encode([FrameType.Join, 1, "public:hb"]));
   const joined = await watcher.next((f) => f.type === FrameType.PresenceEvent);
   expect(joined).toMatchObject({ action: 1, user: "ghost" });
+  const [ghost] = server.node.sessionsOf("ghost");
+  const [live] = server.node.sessionsOf("watcher");
   // The raw client never answers pings and never sends again.
-  const started = Date.now();
+  for (let step = 1; step <= 2; step++) {
+    const now = clock.advance(250);
+    await eventually(() => live!.lastSeen === now, `the watcher's pong of step ${step}`);
+  }
+  expect(ghost!.closed).toBe(false); // silent for 500 ms: not yet
+  clock.advance(250);
+  await sweptAt(server.node, clock.now()); // silent for 750 ms
+  expect(ghost!.closed).toBe(true);
   await raw.ended;
-  expect(Date.now() - started).toBeLessThan(3000);
   expect(raw.closeCode()).toBe(DisconnectCode.HeartbeatTimeout);
   expect(await watcher.next((f) => f.type === FrameType.PresenceEvent)).toMatchObject({ action: 2, user: "ghost" });
+  expect(watcher.closeCode).toBeUndefined();
 });
 
 test("a live client that answers WebSocket pings stays connected without sending frames", async () => {
