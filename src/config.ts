@@ -91,11 +91,16 @@ export interface Config {
   webhookOfflineGraceMs: number;
   /** Most webhook events waiting; beyond it the oldest are dropped. */
   webhookQueueMax: number;
-  /** Most bytes of webhook request bodies waiting; beyond it the oldest are dropped. */
+  /**
+   * Most bytes of webhook request bodies queued (waiting for a first attempt or a retry); beyond it
+   * the oldest events are dropped. One user's events may take at most 1/8 of it (and of
+   * webhookQueueMax); beyond that share, that user's own oldest events are dropped.
+   */
   webhookQueueBytes: number;
   /**
-   * `message.offline` events carry the message payload only when this is > 0, and only up to this
-   * many bytes of it (larger payloads are left out and marked truncated). 0 = metadata only.
+   * `message.offline` events carry the message payload only when this is > 0 and the payload's
+   * msgpack encoding is at most this many bytes; a larger payload is left out and the event marked
+   * `truncated: true`. 0 = metadata only (`id, from, to, time, size`).
    */
   webhookPayloadBytes: number;
   /** Attempts per event before it is given up. */

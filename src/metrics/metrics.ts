@@ -84,7 +84,10 @@ export function createMetrics(node: Node, webhooks?: WebhookStats): Metrics {
     mirroredCounter(registry, "hubbub_webhook_delivered_total", "Webhooks delivered", [], () => [[{}, webhooks.delivered]]);
     mirroredCounter(registry, "hubbub_webhook_failures_total", "Failed webhook attempts (each retry counts)", [], () => [[{}, webhooks.failedAttempts]]);
     mirroredCounter(registry, "hubbub_webhook_abandoned_total", "Webhooks given up after the last retry", [], () => [[{}, webhooks.abandoned]]);
-    mirroredCounter(registry, "hubbub_webhook_dropped_total", "Webhooks dropped because the queue was full", [], () => [[{}, webhooks.dropped]]);
+    mirroredCounter(registry, "hubbub_webhook_dropped_total", "Webhooks dropped undelivered because the queue (or the user's share of it) was full", [], () => [[{}, webhooks.dropped]]);
+    mirroredCounter(registry, "hubbub_webhook_dropped_user_share_total", "Webhooks dropped because their user's share of the queue was full (also in dropped_total)", [], () => [[{}, webhooks.droppedUserShare]]);
+    new Gauge({ name: "hubbub_webhook_queued", help: "Webhook events waiting for a first attempt or a retry", registers: [registry], collect() { this.set(webhooks.queued); } });
+    new Gauge({ name: "hubbub_webhook_queued_bytes", help: "Request-body bytes of the queued webhook events (bounded by webhookQueueBytes)", registers: [registry], collect() { this.set(webhooks.queuedBytes); } });
   }
   const latency = new Histogram({
     name: "hubbub_publish_to_deliver_seconds",

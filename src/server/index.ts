@@ -71,6 +71,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
           url: config.webhookUrl,
           secret: config.webhookSecret,
           maxQueue: config.webhookQueueMax,
+          maxQueueBytes: config.webhookQueueBytes,
           maxAttempts: config.webhookMaxAttempts,
           timeoutMs: config.webhookTimeoutMs,
           backoffBaseMs: 500,
@@ -80,7 +81,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         log.child({ component: "webhooks" }),
       )
     : undefined;
-  const webhookHooks = webhooks ? attachWebhooks(node, webhooks, config.webhookOfflineGraceMs) : undefined;
+  const webhookHooks = webhooks ? attachWebhooks(node, webhooks, { offlineGraceMs: config.webhookOfflineGraceMs, payloadBytes: config.webhookPayloadBytes }) : undefined;
   const metrics = createMetrics(node, webhooks?.stats);
   const app = createApp(node, metrics, {
     node,

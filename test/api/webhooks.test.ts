@@ -1,81 +1,108 @@
 import { expect, test } from "bun:test";
 import { FrameType } from "../../proto/index.ts";
-import { signWebhook } from "../../src/webhooks/dispatcher.ts";
+import { ManualClock } from "../helpers/manual-clock.ts";
 import { startTestServer } from "../helpers/server.ts";
+import { observe, startWebhookReceiver } from "../helpers/webhooks.ts";
 
 const SECRET = "webhook-secret-0123456789";
 
-/** A real HTTP receiver that verifies signatures and can fail on purpose. */
-function startReceiver(failFirst = 0) {
-  const events: Array<{ id: string; type: string; data: Record<string, unknown>; headerId: string }> = [];
-  let failures = failFirst;
-  let attempts = 0;
-  const server = Bun.serve({
-    port: 0,
-    async fetch(req) {
-      attempts++;
-      const body = await req.text();
-      const header = req.headers.get("hubbub-signature") ?? "";
-      const t = Number(/t=(\d+)/.exec(header)?.[1]);
-      if (signWebhook(SECRET, t, body) !== header || Math.abs(Date.now() - t) > 60_000) return new Response("bad signature", { status: 401 });
-      if (failures > 0) {
-        failures--;
-        return new Response("try later", { status: 503 });
-      }
-      events.push({ ...JSON.parse(body), headerId: req.headers.get("hubbub-event-id") });
-      return new Response("ok");
-    },
-  });
-  return { server, events, attempts: () => attempts, url: `http://127.0.0.1:${server.port}/hook` };
-}
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await Bun.sleep(10);
-  }
-}
-
 test("signed user.online / user.offline (debounced) / message.offline webhooks", async () => {
-  const receiver = startReceiver();
+  using receiver = startWebhookReceiver(SECRET);
   await using server = await startTestServer({ webhookUrl: receiver.url, webhookSecret: SECRET, webhookOfflineGraceMs: 300 });
+  const clock = new ManualClock();
+  server.webhooks!.useClock(clock);
+  const seen = observe(server.webhooks!);
   const alice = await server.client("alice");
-  await until(() => receiver.events.some((e) => e.type === "user.online"));
-  expect(receiver.events[0]).toMatchObject({ type: "user.online", data: { user: "alice" } });
-  expect(receiver.events[0]!.headerId).toBe(receiver.events[0]!.id);
-  // A reload: disconnect and reconnect within the grace period is not an offline.
+  const online = await receiver.waitFor((e) => e.type === "user.online");
+  expect(online).toMatchObject({ type: "user.online", data: { user: "alice" } });
+  expect(online.headerId).toBe(online.id);
+  // A reload: the last session closes and another opens within the grace period: no offline.
   alice.close();
-  await alice.closed;
+  await clock.until(() => clock.pending.length === 1);
+  expect(clock.pending).toEqual([300]);
   const again = await server.client("alice");
-  await Bun.sleep(450);
-  expect(receiver.events.filter((e) => e.type === "user.offline")).toHaveLength(0);
+  await clock.until(() => clock.pending.length === 0); // the new session cancelled the report
+  clock.advance(1000);
+  expect(seen.of("queued").filter((e) => e.job.type === "user.offline")).toHaveLength(0);
+  // Closing for good: reported once the grace period is over, not before.
   again.close();
-  await until(() => receiver.events.some((e) => e.type === "user.offline"));
-  expect(receiver.events.find((e) => e.type === "user.offline")).toMatchObject({ data: { user: "alice" } });
-  // A direct message to an offline user.
+  await clock.until(() => clock.pending.length === 1);
+  clock.advance(299);
+  expect(seen.of("queued").filter((e) => e.job.type === "user.offline")).toHaveLength(0);
+  clock.advance(1);
+  expect(await receiver.waitFor((e) => e.type === "user.offline")).toMatchObject({ data: { user: "alice" } });
+  // A direct message to an offline user: metadata only by default.
   const bob = await server.client("bob");
-  await bob.request({ type: FrameType.Direct, user: "carol", payload: { text: "call me" } });
-  await until(() => receiver.events.some((e) => e.type === "message.offline"));
-  expect(receiver.events.find((e) => e.type === "message.offline")).toMatchObject({ data: { from: "bob", to: "carol", payload: { text: "call me" } } });
-  receiver.server.stop(true);
+  const sent = await bob.request({ type: FrameType.Direct, user: "carol", payload: { text: "call me" } });
+  const offline = await receiver.waitFor((e) => e.type === "message.offline");
+  // {text: "call me"} is 14 bytes of msgpack: fixmap(1), fixstr "text", fixstr "call me".
+  expect(offline.data).toEqual({ id: sent.id, from: "bob", to: "carol", time: expect.any(Number), size: 14 });
+});
+
+test("webhookPayloadBytes: payloads up to the limit are included, larger ones marked truncated", async () => {
+  using receiver = startWebhookReceiver(SECRET);
+  await using server = await startTestServer({ webhookUrl: receiver.url, webhookSecret: SECRET, webhookPayloadBytes: 14 });
+  const bob = await server.client("bob");
+  const small = await bob.request({ type: FrameType.Direct, user: "carol", payload: { text: "call me" } }); // 14 bytes
+  const large = await bob.request({ type: FrameType.Direct, user: "carol", payload: { text: "call me!" } }); // 15 bytes
+  const binary = await bob.request({ type: FrameType.Direct, user: "dan", payload: new Uint8Array([1, 2, 3]) }); // bin8: 5 bytes
+  const byId = async (id: string) => (await receiver.waitFor((e) => e.type === "message.offline" && e.data.id === id)).data;
+  expect(await byId(small.id)).toEqual({ id: small.id, from: "bob", to: "carol", time: expect.any(Number), size: 14, payload: { text: "call me" } });
+  expect(await byId(large.id)).toEqual({ id: large.id, from: "bob", to: "carol", time: expect.any(Number), size: 15, truncated: true });
+  expect(await byId(binary.id)).toEqual({ id: binary.id, from: "bob", to: "dan", time: expect.any(Number), size: 5, payload: { $bin: "AQID" } });
 });
 
 test("failed deliveries are retried with backoff and counted", async () => {
-  const receiver = startReceiver(2);
+  using receiver = startWebhookReceiver(SECRET, { failFirst: 2 });
   await using server = await startTestServer({ webhookUrl: receiver.url, webhookSecret: SECRET });
+  const hooks = server.webhooks!;
+  const clock = new ManualClock();
+  hooks.useClock(clock);
+  const seen = observe(hooks);
   await server.client("dave");
-  await until(() => receiver.events.length === 1, 10_000);
-  expect(receiver.attempts()).toBe(3);
-  expect(server.webhooks!.stats).toMatchObject({ delivered: 1, failedAttempts: 2, abandoned: 0 });
+  // Attempt 1 is refused; the retry is due in 250..500 ms (base 500 ms, jitter takes off up to half).
+  const first = await seen.attempt(1);
+  expect(first.attempt).toMatchObject({ attempt: 1, result: "retry", problem: "HTTP 503" });
+  const wait1 = first.attempt.retryInMs!;
+  expect(wait1).toBeGreaterThanOrEqual(250);
+  expect(wait1).toBeLessThanOrEqual(500);
+  expect(clock.pending).toEqual([wait1]);
+  clock.advance(wait1 - 1);
+  expect(hooks.stats.queued).toBe(1); // still waiting: not sent before it is due
+  clock.advance(1);
+  expect(hooks.stats.queued).toBe(0); // sent
+  // Attempt 2 is refused too; the next delay doubles.
+  const second = await seen.attempt(2);
+  expect(second.attempt).toMatchObject({ attempt: 2, result: "retry", problem: "HTTP 503" });
+  const wait2 = second.attempt.retryInMs!;
+  expect(wait2).toBeGreaterThanOrEqual(500);
+  expect(wait2).toBeLessThanOrEqual(1000);
+  expect(clock.pending).toEqual([wait2]); // armed by the time the attempt is reported
+  clock.advance(wait2);
+  const third = await seen.attempt(3);
+  expect(third.attempt).toEqual({ attempt: 3, result: "delivered" });
+  expect(receiver.requestIds).toEqual([third.job.id, third.job.id, third.job.id]);
+  expect(receiver.events).toHaveLength(1);
+  expect(hooks.stats).toMatchObject({ delivered: 1, failedAttempts: 2, abandoned: 0, dropped: 0, queued: 0, queuedBytes: 0 });
   const metrics = await (await fetch(`${server.url}/metrics`)).text();
-  expect(metrics).toMatch(/hubbub_webhook_failures_total 2/);
-  receiver.server.stop(true);
+  expect(metrics).toMatch(/^hubbub_webhook_failures_total 2$/m);
+  expect(metrics).toMatch(/^hubbub_webhook_delivered_total 1$/m);
 });
 
 test("an unreachable receiver is given up after maxAttempts without blocking the server", async () => {
-  await using server = await startTestServer({ webhookUrl: "http://127.0.0.1:9/hook", webhookSecret: SECRET, webhookMaxAttempts: 2 });
+  const closed = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const url = `http://127.0.0.1:${closed.port}/hook`;
+  closed.stop(true);
+  await using server = await startTestServer({ webhookUrl: url, webhookSecret: SECRET, webhookMaxAttempts: 2 });
+  const clock = new ManualClock();
+  server.webhooks!.useClock(clock);
+  const seen = observe(server.webhooks!);
   const c = await server.client("erin");
   expect(await c.request({ type: FrameType.Counts })).toEqual({ users: 1, sessions: 1 });
-  await until(() => server.webhooks!.stats.abandoned === 1, 10_000);
+  const first = await seen.attempt(1);
+  expect(first.attempt).toMatchObject({ attempt: 1, result: "retry" });
+  clock.advance(first.attempt.retryInMs!);
+  expect((await seen.attempt(2)).attempt).toMatchObject({ attempt: 2, result: "abandoned" });
+  expect(server.webhooks!.stats).toMatchObject({ delivered: 0, failedAttempts: 2, abandoned: 1, queued: 0 });
+  expect(await c.request({ type: FrameType.Counts })).toEqual({ users: 1, sessions: 1 });
 });
