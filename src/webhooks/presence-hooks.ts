@@ -63,9 +63,12 @@ export function attachWebhooks(node: Node, dispatcher: WebhookDispatcher, option
       else data.truncated = true;
     }
     const from = message.from;
-    void node.presence.status([to]).then(([state]) => {
-      if (state && !state.online) dispatcher.emit("message.offline", from, data);
-    });
+    void node.presence.status([to]).then(
+      ([state]) => {
+        if (state && !state.online) dispatcher.emit("message.offline", from, data);
+      },
+      (err) => node.log.warn("message.offline: presence lookup failed", { err }),
+    );
   };
 
   return {
