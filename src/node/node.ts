@@ -150,7 +150,16 @@ export class Node {
   /** Starts the clocks. */
   start(): void {
     const tick = Math.max(50, Math.min(1000, Math.floor(this.config.heartbeatMs / 4)));
-    this.sweeper = setInterval(() => this.sweep(Date.now()), tick);
+    let last = performance.now();
+    this.sweeper = setInterval(() => {
+      // A sweep that runs well after its time means this process was stalled (a busy machine, a
+      // paused VM): what the clients sent meanwhile is still unread, so nobody is timed out on
+      // this pass. The next, punctual one decides.
+      const at = performance.now();
+      const stalled = at - last > 2 * tick + 100;
+      last = at;
+      this.sweep(Date.now(), stalled);
+    }, tick);
     this.slowCheck = setInterval(() => this.closeSlowConsumers(), SLOW_CONSUMER_CHECK_MS);
     this.retentionTimer = setInterval(() => void this.applyRetention(), 60_000);
   }
@@ -497,15 +506,18 @@ export class Node {
     ws.data.lastSeen = Date.now();
   }
 
-  /** The periodic clock: heartbeats, WebSocket pings, token expiry, slow consumers. */
-  sweep(now: number): void {
+  /**
+   * The periodic clock: heartbeats, WebSocket pings, token expiry. With `stalled` (this pass runs
+   * late because the process was stalled) no session is closed for silence.
+   */
+  sweep(now: number, stalled = false): void {
     this.rateBuckets.sweep(now, (user) => this.userSessions.has(user));
     const deadAfter = this.config.heartbeatMs * 1.5;
     const pingAfter = this.config.heartbeatMs / 2;
     for (const session of this.sessions.values()) {
       if (session.closed) continue;
       const idle = now - session.lastSeen;
-      if (idle > deadAfter) {
+      if (idle > deadAfter && !stalled) {
         this.disconnect(session, DisconnectCode.HeartbeatTimeout, "no heartbeat");
         continue;
       }

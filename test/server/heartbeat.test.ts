@@ -57,3 +57,13 @@ test("protocol PING gets PONG", async () => {
   client.send({ type: FrameType.Ping });
   expect(await client.next((f) => f.type === FrameType.Pong)).toEqual({ type: FrameType.Pong });
 });
+
+test("a sweep that runs late (the process was stalled) times nobody out; the next punctual one does", async () => {
+  await using server = await startTestServer({ heartbeatMs: 1000 });
+  const c = await server.client("quiet");
+  const later = Date.now() + 10_000; // far past 1.5 × heartbeat of silence
+  server.node.sweep(later, true);
+  expect(server.node.sessions.size).toBe(1);
+  server.node.sweep(later, false);
+  expect((await c.closed).code).toBe(DisconnectCode.HeartbeatTimeout);
+});
