@@ -96,11 +96,19 @@ export class Connection {
     if (this.#done) return;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     const half = Math.max(10, Math.floor(intervalMs / 2));
+    const tick = Math.max(10, Math.floor(intervalMs / 4));
+    let last = performance.now();
     this.#heartbeat = setInterval(() => {
       const now = Date.now();
-      if (now - this.#lastReceived > intervalMs * 2) return this.abort(LocalClose.Dead, "no answer from the server");
+      // A tick that comes well after its time means this page or process was stalled (a busy
+      // machine, a background tab): what the server sent meanwhile is still unread, so the
+      // connection is not declared dead on this tick.
+      const at = performance.now();
+      const stalled = at - last > 2 * tick + 100;
+      last = at;
+      if (now - this.#lastReceived > intervalMs * 2 && !stalled) return this.abort(LocalClose.Dead, "no answer from the server");
       if (now - this.#lastSent >= half) this.send({ type: FrameType.Ping });
-    }, Math.max(10, Math.floor(intervalMs / 4)));
+    }, tick);
   }
 
   /** Closes the socket now and reports `code` (the socket's own close event is then ignored). */
