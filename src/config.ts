@@ -1,7 +1,7 @@
 /**
  * @module config
  * Hubbub's configuration: one typed object with defaults, built from (lowest to highest precedence)
- * built-in defaults < config file (JSON) < environment `HUBBUB_*` < command-line flags, and
+ * built-in defaults < config file (JSON or TOML) < environment `HUBBUB_*` < command-line flags, and
  * validated with messages that name the setting and say what is wrong.
  */
 
@@ -166,7 +166,7 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-type Kind = "string" | "int" | "bool" | "list" | "json";
+type Kind = "string" | "int" | "list" | "json";
 
 /** How each setting is named in the environment and on the command line, and parsed from text. */
 export const SETTINGS: Record<Exclude<keyof Config, "devMode">, { env: string; flag: string; kind: Kind; secret?: boolean; doc: string }> = {
@@ -221,9 +221,6 @@ function parseValue(setting: string, kind: Kind, text: string): unknown {
       if (!/^-?\d+$/.test(text.trim())) throw new ConfigError(`${setting}: "${text}" is not a whole number`);
       return Number(text);
     }
-    case "bool":
-      if (!["true", "false", "1", "0"].includes(text)) throw new ConfigError(`${setting}: "${text}" is not true or false`);
-      return text === "true" || text === "1";
     case "list":
       return text.split(",").map((s) => s.trim()).filter(Boolean);
     case "json":

@@ -1,7 +1,8 @@
 /**
  * @module ids
  * Identifiers: message ids sort by creation time (a 10-character base32 millisecond timestamp,
- * then 12 characters of randomness and a process-local counter), session ids are random.
+ * then 8 random base32 characters, a 3-character process-local counter and a check character),
+ * session ids are 16 random base32 characters.
  */
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32, lower case
 

@@ -22,7 +22,7 @@ export class Fanout {
   jsonSessions = 0;
   /** Sessions catching up, by key. */
   private readonly catchingUp = new Map<string, Set<Session>>();
-  /** Frames and bytes delivered, for metrics. */
+  /** Fan-out deliveries made on this node (one per key published or received from the bus), for metrics. */
   published = 0;
 
   constructor(

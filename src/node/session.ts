@@ -9,7 +9,7 @@ import type { Frame, WireCodec } from "../../proto/index.ts";
 import type { Claims } from "../auth/tokens.ts";
 import type { RateBucket } from "./rate.ts";
 
-/** Frames held back for a fan-out key while the session catches up from the store (see Node.catchUp). */
+/** Frames held back for a fan-out key while the session catches up from the store (see Fanout.beginCatchUp; JOIN and inbox delivery use it). */
 export interface CatchUpBuffer {
   frames: Frame[];
   /** Set when more frames arrived than a buffer may hold; the catch-up then fails. */

@@ -65,7 +65,7 @@ export function createApp(node: Node, metrics: Metrics, api: ApiDeps) {
       const ready = store.ok && !node.draining;
       set.status = ready ? 200 : 503;
       const reason = store.reason ?? (node.draining ? "draining" : undefined);
-      return { ready, store: store.ok, bus: true, draining: node.draining, ...(reason !== undefined ? { reason } : {}) };
+      return { ready, store: store.ok, draining: node.draining, ...(reason !== undefined ? { reason } : {}) };
     })
     .get("/metrics", async () => new Response(await metrics.render(), { headers: { "content-type": metrics.contentType } }))
     .use(createApi(api))

@@ -42,8 +42,3 @@ export function replace(parent: Node, ...children: Child[]): void {
   while (parent.firstChild) parent.removeChild(parent.firstChild);
   append(parent, children);
 }
-
-/** Toggles `name` on `element` to match `on`. */
-export function cls(element: Element, name: string, on: boolean): void {
-  element.classList.toggle(name, on);
-}
