@@ -181,13 +181,17 @@ define<DirectFrame>(
 define<AckFrame>(
   FrameType.Ack,
   (w, f) => {
-    w.arrayHeader(2);
+    const withRid = !none(f.rid);
+    w.arrayHeader(withRid ? 3 : 2);
     w.write(FrameType.Ack);
     w.write(f.offset);
+    if (withRid) w.write(f.rid);
   },
   (v) => {
-    const offset = v[1];
-    return isUint(offset) ? { type: FrameType.Ack, offset } : undefined;
+    const [, offset, rid] = v;
+    if (!isUint(offset)) return undefined;
+    if (none(rid)) return { type: FrameType.Ack, offset };
+    return isUint(rid) ? { type: FrameType.Ack, offset, rid } : undefined;
   },
 );
 

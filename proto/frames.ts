@@ -138,8 +138,12 @@ export interface PresenceFrame { type: typeof FrameType.Presence; rid: number; r
 export interface CountsFrame { type: typeof FrameType.Counts; rid: number; room?: string }
 /** STATUS (18), client: online state of up to {@link STRS_MAX} users. Replied with `[[user, online, lastSeen|nil]…]`. */
 export interface StatusFrame { type: typeof FrameType.Status; rid: number; users: string[] }
-/** ACK (19), client: cumulative acknowledgement of the inbox: every inbox message with offset ≤ `offset` is delivered. No reply. */
-export interface AckFrame { type: typeof FrameType.Ack; offset: number }
+/**
+ * ACK (19), client: cumulative acknowledgement of the inbox: every inbox message with offset ≤
+ * `offset` is delivered. No reply, unless `rid` is given: then REPLY `{offset}` (the stored
+ * acknowledgement) once it is written.
+ */
+export interface AckFrame { type: typeof FrameType.Ack; offset: number; rid?: number }
 /** RECALL (20), client: withdraw message `id` (its sender within the edit window, or an admin). Replied with `{}`. */
 export interface RecallFrame { type: typeof FrameType.Recall; rid: number; id: string }
 /** EDIT (21), client: replace the payload of message `id` (same rules as recall). Replied with `{}`. */
@@ -291,7 +295,7 @@ export const FRAME_SPECS: readonly FrameSpec[] = [
   frame(FrameType.Presence, "presence", "client", RID, ROOM),
   frame(FrameType.Counts, "counts", "client", RID, `${ROOM}?`),
   frame(FrameType.Status, "status", "client", RID, "users:strs"),
-  frame(FrameType.Ack, "ack", "client", "offset:uint"),
+  frame(FrameType.Ack, "ack", "client", "offset:uint", "rid:uint?"),
   frame(FrameType.Recall, "recall", "client", RID, MSGID),
   frame(FrameType.Edit, "edit", "client", RID, MSGID, "payload:payload"),
   frame(FrameType.Typing, "typing", "client", CHANNEL),

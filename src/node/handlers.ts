@@ -273,23 +273,31 @@ async function status(node: Node, _session: Session, frame: StatusFrame): Promis
 
 /**
  * ACKs are coalesced: the highest offset a session ACKs within a tick is written once, after the
- * tick, so a flood of ACKs costs one store write per session per tick (and a token per frame).
+ * tick, so a flood of ACKs costs one store write per session per tick (and a token per frame). An
+ * ACK with a `rid` is answered `{offset}` (the stored acknowledgement) once that write is done.
  */
-function ack(node: Node, session: Session, frame: AckFrame): undefined {
+function ack(node: Node, session: Session, frame: AckFrame): Promise<{ offset: number }> | undefined {
   const scheduled = session.ackPending !== undefined;
   session.ackPending = Math.max(session.ackPending ?? 0, frame.offset);
   if (!scheduled) setImmediate(() => void writeAck(node, session));
-  return undefined;
+  if (frame.rid === undefined) return undefined;
+  const { promise, resolve, reject } = Promise.withResolvers<{ offset: number }>();
+  (session.ackWaiters ??= []).push({ resolve, reject });
+  return promise;
 }
 
 async function writeAck(node: Node, session: Session): Promise<void> {
   const offset = session.ackPending ?? 0;
+  const waiters = session.ackWaiters;
   session.ackPending = undefined;
+  session.ackWaiters = undefined;
   try {
     const info = await node.store.streamInfo(inboxStream(session.user));
-    await node.store.advanceCursor(session.user, "ack", Math.min(offset, info.head));
+    const stored = await node.store.advanceCursor(session.user, "ack", Math.min(offset, info.head));
+    for (const w of waiters ?? []) w.resolve({ offset: stored });
   } catch (err) {
     node.log.warn("ack failed", { session: session.id, err });
+    for (const w of waiters ?? []) w.reject(err);
   }
 }
 

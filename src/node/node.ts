@@ -73,6 +73,11 @@ const STORE_REQUESTS: ReadonlySet<number> = new Set([
   FrameType.Recall, FrameType.Edit, FrameType.Read, FrameType.Unread, FrameType.Refresh,
 ]);
 
+/** The request id of a client frame, if it has one (ACK's is optional). */
+function ridOf(frame: ClientFrame): number | undefined {
+  return "rid" in frame ? frame.rid : undefined;
+}
+
 /** How often sessions' send buffers are checked for slow consumers, ms. */
 const SLOW_CONSUMER_CHECK_MS = 200;
 
@@ -258,7 +263,8 @@ export class Node {
       this.stats.frameIn(frame.type);
       if (!this.admit(session, now, upfrontCost(frame as ClientFrame, session.rooms.size))) {
         if (session.closed) return;
-        if ("rid" in frame) this.replyError(session, frame.rid, ReplyCode.RateLimited, "rate limited: slow down");
+        const rid = ridOf(frame as ClientFrame);
+        if (rid !== undefined) this.replyError(session, rid, ReplyCode.RateLimited, "rate limited: slow down");
         continue;
       }
       if (frame.type === FrameType.Pong) continue;
@@ -320,7 +326,8 @@ export class Node {
   private dispatch(session: Session, frame: ClientFrame): void {
     const handler = HANDLERS[frame.type];
     if (!handler) {
-      if ("rid" in frame) this.replyError(session, frame.rid, ReplyCode.NotImplemented, `frame type ${frame.type} is not handled`);
+      const rid = ridOf(frame);
+      if (rid !== undefined) this.replyError(session, rid, ReplyCode.NotImplemented, `frame type ${frame.type} is not handled`);
       return;
     }
     if (STORE_REQUESTS.has(frame.type)) {
@@ -335,7 +342,10 @@ export class Node {
       return;
     }
     if (result instanceof Promise) this.settle(session, frame, result);
-    else if (result !== undefined && "rid" in frame) this.reply(session, frame.rid, result);
+    else if (result !== undefined) {
+      const rid = ridOf(frame);
+      if (rid !== undefined) this.reply(session, rid, result);
+    }
   }
 
   /**
@@ -346,7 +356,8 @@ export class Node {
     if (session.pendingRequests >= this.config.maxPendingRequests) {
       const queue = (session.requestQueue ??= []);
       if (queue.length >= REQUEST_QUEUE_MAX) {
-        if ("rid" in frame) this.replyError(session, frame.rid, ReplyCode.RateLimited, `too many requests in flight (${this.config.maxPendingRequests} running, ${REQUEST_QUEUE_MAX} waiting)`);
+        const rid = ridOf(frame);
+        if (rid !== undefined) this.replyError(session, rid, ReplyCode.RateLimited, `too many requests in flight (${this.config.maxPendingRequests} running, ${REQUEST_QUEUE_MAX} waiting)`);
         return;
       }
       queue.push(() => this.runBounded(session, frame, handler));
@@ -372,14 +383,15 @@ export class Node {
   private settle(session: Session, frame: ClientFrame, result: Promise<unknown>): void {
     result.then(
       (value) => {
-        if (value !== undefined && "rid" in frame) this.deferReply(session, frame.rid, value);
+        const rid = ridOf(frame);
+        if (value !== undefined && rid !== undefined) this.deferReply(session, rid, value);
       },
       (err) => this.onHandlerError(session, frame, err),
     );
   }
 
   private onHandlerError(session: Session, frame: ClientFrame, err: unknown): void {
-    const rid = "rid" in frame ? frame.rid : 0;
+    const rid = ridOf(frame) ?? 0;
     if (err instanceof RequestError) {
       this.replyError(session, rid, err.code, err.message);
       return;

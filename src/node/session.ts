@@ -52,6 +52,8 @@ export class Session {
   requestQueue: Array<() => void> | undefined;
   /** The highest inbox offset ACKed and not yet written (ACKs are coalesced per tick). */
   ackPending: number | undefined;
+  /** ACKs with a `rid` waiting for that write, to be answered `{offset}`. */
+  ackWaiters: Array<{ resolve: (result: { offset: number }) => void; reject: (err: unknown) => void }> | undefined;
   /** The JOIN attempt in progress per room; a later JOIN or a LEAVE of the room replaces or ends it. */
   readonly joining = new Map<string, object>();
   closed = false;

@@ -103,9 +103,10 @@ describe("wire details", () => {
 
   test("frames sent with array 16/32 headers and many extra elements; a short frame after a long one", () => {
     const hex = (h: string) => Uint8Array.from(h.match(/../g)!.map((b) => parseInt(b, 16)));
-    // [19, 5, 0 × 14] as array 16, then [0] as array 32, then [1] as fixarray.
+    // [19, 5, 0 × 14] as array 16 (ACK offset 5, rid 0, 13 extra elements), then [0] as array 32,
+    // then [1] as fixarray.
     const bytes = hex(`dc0010 13 05 ${"00".repeat(14)} dd00000001 00 9101`.replace(/ /g, ""));
-    expect(msgpack.decode(bytes)).toStrictEqual([{ type: FrameType.Ack, offset: 5 }, { type: FrameType.Ping }, { type: FrameType.Pong }]);
+    expect(msgpack.decode(bytes)).toStrictEqual([{ type: FrameType.Ack, offset: 5, rid: 0 }, { type: FrameType.Ping }, { type: FrameType.Pong }]);
     const long: Frame = { type: FrameType.Message, channel: "c", id: "i", offset: 1, time: 2, from: "f", payload: null, state: 1, cmid: "x" };
     expect(msgpack.decode(msgpack.encodeBatch([long, { type: FrameType.Reply, rid: 4 }, long]))).toStrictEqual([long, { type: FrameType.Reply, rid: 4 }, long]);
   });

@@ -93,6 +93,7 @@ export const SAMPLE_FRAMES: { label: string; frame: Frame }[] = [
   { label: "counts for the server", frame: { type: FrameType.Counts, rid: 13 } },
   { label: "status", frame: { type: FrameType.Status, rid: 14, users: ["alice", "carol"] } },
   { label: "ack", frame: { type: FrameType.Ack, offset: 17 } },
+  { label: "ack with a rid (answered {offset})", frame: { type: FrameType.Ack, offset: 17, rid: 9 } },
   { label: "recall", frame: { type: FrameType.Recall, rid: 15, id: ID } },
   { label: "edit", frame: { type: FrameType.Edit, rid: 16, id: ID, payload: { text: "Hello everyone (edited)" } } },
   { label: "typing", frame: { type: FrameType.Typing, channel: "@bob" } },

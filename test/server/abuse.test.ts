@@ -109,6 +109,26 @@ describe("ACKs are coalesced", () => {
   });
 });
 
+describe("ACK with a rid", () => {
+  test("is answered {offset} once the coalesced write is stored", async () => {
+    await using server = await startTestServer();
+    const sender = await server.client("sender");
+    for (let i = 0; i < 3; i++) await sender.request({ type: FrameType.Direct, user: "bob", payload: i });
+    const bob = await server.client("bob");
+    await bob.collect((f) => f.type === FrameType.Message, 3);
+    const answers = await sendBatch(bob, [
+      { type: FrameType.Ack, offset: 1 },
+      { type: FrameType.Ack, offset: 3 },
+      { type: FrameType.Ack, offset: 99 },
+    ]);
+    // One write of the highest offset, capped at the inbox's head: every ACK of the tick gets it.
+    expect(answers.map((a) => a.result)).toEqual([{ offset: 3 }, { offset: 3 }, { offset: 3 }]);
+    expect(await server.node.store.getCursor("bob", "ack")).toBe(3);
+    // A lower ACK does not move the acknowledgement back.
+    expect(await bob.request({ type: FrameType.Ack, offset: 2 })).toEqual({ offset: 3 });
+  });
+});
+
 describe("expensive requests are charged by their cost", () => {
   test("UNREAD over 20 rooms spends many tokens: a burst of them is cut short with 429", async () => {
     await using server = await startTestServer({ ratePerSecond: 1, rateBurst: 60, maxRoomsPerSession: 30 });
