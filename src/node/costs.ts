@@ -8,6 +8,12 @@
  */
 import { FrameType, type ClientFrame } from "../../proto/index.ts";
 
+/**
+ * Extra tokens per this many bytes of an incoming WebSocket message (charged once per message, on
+ * arrival): a 64 KiB PUBLISH takes 5 tokens, so a user's bandwidth in is bounded too.
+ */
+export const INBOUND_BYTES_PER_TOKEN = 16 * 1024;
+
 /** Extra tokens per this many messages a request read. */
 export const MESSAGES_PER_TOKEN = 50;
 /** Extra tokens per this many payload bytes a request read. */

@@ -31,7 +31,7 @@ import type { MessageStore, NewMessage } from "../store/port.ts";
 import { GroupCommitter } from "./committer.ts";
 import { EVERYONE_KEY, Fanout, roomKey, userKey } from "./fanout.ts";
 import { HANDLERS, type Handler } from "./handlers.ts";
-import { REQUEST_QUEUE_MAX, upfrontCost } from "./costs.ts";
+import { INBOUND_BYTES_PER_TOKEN, REQUEST_QUEUE_MAX, upfrontCost } from "./costs.ts";
 import { RateBuckets } from "./rate.ts";
 import { RequestError } from "./request-error.ts";
 import { onMessageCommitted } from "./delivery.ts";
@@ -247,7 +247,10 @@ export class Node {
     if (session.closed) return;
     const now = Date.now();
     session.lastSeen = now;
-    this.stats.bytesIn += typeof data === "string" ? data.length : data.byteLength;
+    const size = typeof data === "string" ? data.length : data.byteLength;
+    this.stats.bytesIn += size;
+    // Large messages cost more: storing and fanning out bytes is the work they cause.
+    this.charge(session, Math.floor(size / INBOUND_BYTES_PER_TOKEN));
     let frames: Frame[];
     this.decoding = session;
     try {

@@ -11,6 +11,7 @@ import { roomStream } from "../../src/node/messages.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { NewMessage } from "../../src/store/port.ts";
 import type { TestClient } from "../helpers/client.ts";
+import { freezeClock } from "../helpers/frozen-clock.ts";
 import { startTestServer } from "../helpers/server.ts";
 
 type Answer = { type: number; rid: number; code?: number; message?: string; result?: any };
@@ -57,6 +58,8 @@ async function fillRoom(store: { append(m: NewMessage[]): Promise<unknown> }, ro
 
 describe("every frame is charged", () => {
   test("invalid frames take tokens: a flood gets a few ERRORs, then silence, then 4003", async () => {
+    // The bucket refills by Date.now(): frozen, so a slow machine cannot add tokens mid-test.
+    using _clock = freezeClock();
     await using server = await startTestServer({ ratePerSecond: 1, rateBurst: 10, rateMaxStrikes: 20 });
     const c = await server.client("mallory");
     const frames = Array.from({ length: 100 }, (_, i) => [99, i + 1]);
@@ -66,8 +69,8 @@ describe("every frame is charged", () => {
     c.ws.send(w.finish());
     const closed = await c.closed;
     expect(closed.code).toBe(DisconnectCode.RateLimited);
-    // The burst (10) plus at most a token or two refilled while the message was processed.
-    expect(c.all(FrameType.Error).length).toBeLessThanOrEqual(12);
+    // The burst (10) less the connect's token: nothing refills on the frozen clock.
+    expect(c.all(FrameType.Error).length).toBe(9);
   });
 
   test("ACKs take tokens: an ACK flood is closed with 4003", async () => {
@@ -109,6 +112,19 @@ describe("ACKs are coalesced", () => {
   });
 });
 
+describe("large messages cost more", () => {
+  test("a 60 KB PUBLISH takes 1 + 3 tokens: the burst serves a quarter as many as small ones", async () => {
+    // The bucket refills by Date.now(): frozen, so a slow machine cannot add tokens mid-test.
+    using _clock = freezeClock();
+    await using server = await startTestServer({ ratePerSecond: 1, rateBurst: 20 });
+    const c = await server.client("mallory"); // 19 tokens left
+    const big = "x".repeat(60_000);
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => c.request({ type: FrameType.Publish, room: "public:big", payload: big })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(4);
+    expect(results.filter((r) => r.status === "rejected" && (r.reason as { code?: number }).code === 429)).toHaveLength(6);
+  });
+});
+
 describe("ACK with a rid", () => {
   test("is answered {offset} once the coalesced write is stored", async () => {
     await using server = await startTestServer();
@@ -131,6 +147,8 @@ describe("ACK with a rid", () => {
 
 describe("expensive requests are charged by their cost", () => {
   test("UNREAD over 20 rooms spends many tokens: a burst of them is cut short with 429", async () => {
+    // The bucket refills by Date.now(): frozen, so a slow machine cannot add tokens mid-test.
+    using _clock = freezeClock();
     await using server = await startTestServer({ ratePerSecond: 1, rateBurst: 60, maxRoomsPerSession: 30 });
     const c = await server.client("mallory");
     const rooms = Array.from({ length: 20 }, (_, i) => `public:r${i}`);
@@ -294,6 +312,8 @@ describe("room names and join order", () => {
 
 describe("the rate limit is per user", () => {
   test("a user's sessions share one bucket", async () => {
+    // The bucket refills by Date.now(): frozen, so a slow machine cannot add tokens mid-test.
+    using _clock = freezeClock();
     await using server = await startTestServer({ ratePerSecond: 1, rateBurst: 12 });
     const a = await server.client("mallory");
     const b = await server.client("mallory"); // the two connects took 2 of 12 tokens
@@ -323,6 +343,8 @@ describe("the rate limit is per user", () => {
 
 describe("recovery is charged before it reads", () => {
   test("a burst of recovering JOINs stops being served once the user's bucket is spent", async () => {
+    // The bucket refills by Date.now(): frozen, so a slow machine cannot add tokens mid-test.
+    using _clock = freezeClock();
     await using server = await startTestServer({ ratePerSecond: 1, rateBurst: 100 });
     const c = await server.client("mallory");
     const rooms = Array.from({ length: 10 }, (_, i) => `public:rec${i}`);
