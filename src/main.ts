@@ -112,7 +112,6 @@ async function serve(args: string[]): Promise<void> {
       `connect: ${server.wsUrl}?token=${token}`,
     );
   }
-  process.stdout.write(banner.join("\n") + "\n");
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -132,6 +131,8 @@ async function serve(args: string[]): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // Printed last: once a supervisor sees the listening line, SIGTERM drains instead of killing.
+  process.stdout.write(banner.join("\n") + "\n");
 }
 
 async function token(args: string[]): Promise<void> {

@@ -51,3 +51,11 @@ test("SIGTERM: every client gets the reconnect code, spread over the drain windo
     await again.proc.exited;
   }
 }, 30_000);
+
+test("SIGTERM right after the listening line drains and exits 0 (the handlers are installed before it is printed)", async () => {
+  for (let i = 0; i < 5; i++) {
+    const server = await runBinary({ HUBBUB_JWT_SECRET: SECRET, HUBBUB_DATA_PATH: ":memory:", HUBBUB_SHUTDOWN_DRAIN_MS: "0" });
+    server.proc.kill("SIGTERM");
+    expect(await server.proc.exited).toBe(0);
+  }
+}, 30_000);
