@@ -13,7 +13,7 @@ import type { CommitOutcome } from "./committer.ts";
 import { onMessageCommitted, type OutgoingMessage } from "./delivery.ts";
 import { EVERYONE_KEY } from "./fanout.ts";
 import { encodePayload, inboxStream, roomStream } from "./messages.ts";
-import type { Node } from "./node.ts";
+import type { NodeContext } from "./context.ts";
 import { RequestError } from "./request-error.ts";
 
 /** What the sender hears back: the message id, its offset (room, or the sender's inbox), server time. */
@@ -37,7 +37,7 @@ export function checkRoomName(room: string): void {
 }
 
 /** Payload value → stored bytes; throws 413 when over `maxPayloadBytes`. */
-export function payloadBytes(node: Node, payload: unknown): Uint8Array {
+export function payloadBytes(node: NodeContext, payload: unknown): Uint8Array {
   const bytes = encodePayload(payload);
   if (bytes.byteLength > node.config.maxPayloadBytes) {
     throw new RequestError(ReplyCode.TooLarge, `payload is ${bytes.byteLength} bytes; the limit is ${node.config.maxPayloadBytes}`);
@@ -46,7 +46,7 @@ export function payloadBytes(node: Node, payload: unknown): Uint8Array {
 }
 
 /** Publishes to a room as `from`. Resolves once durable (at once in an ephemeral namespace). */
-export function publishToRoom(node: Node, from: string, room: string, payload: unknown, cmid?: string): SendResult | Promise<SendResult> {
+export function publishToRoom(node: NodeContext, from: string, room: string, payload: unknown, cmid?: string): SendResult | Promise<SendResult> {
   checkRoomName(room);
   const now = Date.now();
   const message: OutgoingMessage = {
@@ -73,7 +73,7 @@ export function publishToRoom(node: Node, from: string, room: string, payload: u
  * (PROTOCOL.md §7.4: nothing is pushed again); otherwise it is pushed at once. Ephemeral messages
  * are not stored, so their own cmids are not remembered.
  */
-async function publishEphemeralOnce(node: Node, message: OutgoingMessage, cmid: string): Promise<SendResult> {
+async function publishEphemeralOnce(node: NodeContext, message: OutgoingMessage, cmid: string): Promise<SendResult> {
   const hit = await node.store.findByClientId(message.from, cmid, message.time - node.config.idempotencyWindowMs);
   if (hit) return toSendResult({ ...hit, duplicate: true }, message.from);
   onMessageCommitted(node, message, [0]);
@@ -92,7 +92,7 @@ function toSendResult(o: CommitOutcome, from: string): SendResult {
 }
 
 /** Sends a direct message from `from` to `to`: stored in both inboxes, pushed to both users' sessions. */
-export async function sendDirect(node: Node, from: string, to: string, payload: unknown, cmid?: string): Promise<SendResult> {
+export async function sendDirect(node: NodeContext, from: string, to: string, payload: unknown, cmid?: string): Promise<SendResult> {
   if (to.length === 0 || to.length > 200) throw new RequestError(ReplyCode.BadRequest, "user ids are 1..200 characters");
   const now = Date.now();
   const message: OutgoingMessage = {
@@ -110,7 +110,7 @@ export async function sendDirect(node: Node, from: string, to: string, payload: 
 }
 
 /** Pushes a message to every connected session on every node. Not stored. */
-export function broadcastToAll(node: Node, from: string, payload: unknown): SendResult {
+export function broadcastToAll(node: NodeContext, from: string, payload: unknown): SendResult {
   payloadBytes(node, payload);
   const now = Date.now();
   const id = newMessageId(now);

@@ -8,7 +8,7 @@
 import { FrameType, type MessageFrame } from "../../proto/index.ts";
 import type { NewMessage } from "../store/port.ts";
 import { roomKey, userKey } from "./fanout.ts";
-import type { Node } from "./node.ts";
+import type { NodeContext } from "./context.ts";
 
 /** A message on its way through the committer, with its decoded payload kept for the push. */
 export interface OutgoingMessage extends NewMessage {
@@ -16,7 +16,7 @@ export interface OutgoingMessage extends NewMessage {
 }
 
 /** Fans out a message; `offsets` are its offsets in `message.streams` (zeros when not stored). */
-export function onMessageCommitted(node: Node, message: NewMessage, offsets: number[]): void {
+export function onMessageCommitted(node: NodeContext, message: NewMessage, offsets: number[]): void {
   const { conversation, id, time, from, cmid } = message;
   const value = (message as OutgoingMessage).value;
   const frame = (channel: string, offset: number): MessageFrame => {

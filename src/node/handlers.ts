@@ -31,18 +31,18 @@ import type { ReadResult, StoredMessage } from "../store/port.ts";
 import { broadcastToAll, checkRoomName, payloadBytes, publishToRoom, sendDirect } from "./actions.ts";
 import { roomKey, userKey } from "./fanout.ts";
 import { channelFor, inboxStream, roomStream, storedToFrame } from "./messages.ts";
-import type { Node } from "./node.ts";
+import type { NodeContext } from "./context.ts";
 import { RequestError } from "./request-error.ts";
 import type { Session } from "./session.ts";
 import { HISTORY_MAX_BYTES, readCost, RECOVERY_MAX_BYTES, UNREAD_INBOX_SCAN, UNREAD_MAX, UNREAD_MAX_ROOMS, yieldToLoop } from "./costs.ts";
 
 /** A request handler (see the module comment for what it returns). */
-export type Handler<F extends ClientFrame = never> = (node: Node, session: Session, frame: F) => unknown;
+export type Handler<F extends ClientFrame = never> = (node: NodeContext, session: Session, frame: F) => unknown;
 
 const HISTORY_DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
 
-function requireRoomAccess(node: Node, session: Session, room: string): void {
+function requireRoomAccess(node: NodeContext, session: Session, room: string): void {
   checkRoomName(room);
   if (!node.policy.canJoin(session.claims, room)) throw new RequestError(ReplyCode.Forbidden, `not allowed in room ${room}`);
 }
@@ -71,7 +71,7 @@ const ping: Handler<ClientFrame> = (_node, session) => {
   return undefined;
 };
 
-async function join(node: Node, session: Session, frame: JoinFrame): Promise<unknown> {
+async function join(node: NodeContext, session: Session, frame: JoinFrame): Promise<unknown> {
   const { room } = frame;
   requireRoomAccess(node, session, room);
   if (session.rooms.has(room)) throw new RequestError(ReplyCode.BadRequest, `already in room ${room}`);
@@ -91,7 +91,7 @@ async function join(node: Node, session: Session, frame: JoinFrame): Promise<unk
   }
 }
 
-async function joinAttempt(node: Node, session: Session, frame: JoinFrame, current: () => boolean): Promise<unknown> {
+async function joinAttempt(node: NodeContext, session: Session, frame: JoinFrame, current: () => boolean): Promise<unknown> {
   const { room, since } = frame;
   const key = roomKey(room);
   const ns = namespaceOf(node.config.namespaces, room);
@@ -179,7 +179,7 @@ async function joinAttempt(node: Node, session: Session, frame: JoinFrame, curre
  * subscription and presence: leave them alone. The JOIN gets ERROR 400 (if the socket is still
  * open); the LEAVE already got its reply.
  */
-async function undoJoin(node: Node, session: Session, room: string): Promise<undefined> {
+async function undoJoin(node: NodeContext, session: Session, room: string): Promise<undefined> {
   const open = !session.closed;
   if (open && session.joining.has(room)) {
     throw new RequestError(ReplyCode.BadRequest, `left room ${room} before the join completed`);
@@ -190,7 +190,7 @@ async function undoJoin(node: Node, session: Session, room: string): Promise<und
   return undefined;
 }
 
-function announceJoin(node: Node, session: Session, room: string, change: { changed: boolean; users: number; sessions: number }): void {
+function announceJoin(node: NodeContext, session: Session, room: string, change: { changed: boolean; users: number; sessions: number }): void {
   if (!change.changed) return;
   node.fanout.publish(
     roomKey(room),
@@ -199,28 +199,28 @@ function announceJoin(node: Node, session: Session, room: string, change: { chan
   );
 }
 
-async function leave(node: Node, session: Session, frame: LeaveFrame): Promise<unknown> {
+async function leave(node: NodeContext, session: Session, frame: LeaveFrame): Promise<unknown> {
   if (!session.rooms.delete(frame.room)) throw new RequestError(ReplyCode.BadRequest, `not in room ${frame.room}`);
   session.joining.delete(frame.room);
   await node.leaveRoom(session, frame.room);
   return {};
 }
 
-function publish(node: Node, session: Session, frame: PublishFrame): unknown {
+function publish(node: NodeContext, session: Session, frame: PublishFrame): unknown {
   requireRoomAccess(node, session, frame.room);
   return publishToRoom(node, session.user, frame.room, frame.payload, frame.cmid);
 }
 
-function direct(node: Node, session: Session, frame: DirectFrame): unknown {
+function direct(node: NodeContext, session: Session, frame: DirectFrame): unknown {
   return sendDirect(node, session.user, frame.user, frame.payload, frame.cmid);
 }
 
-function broadcast(node: Node, session: Session, frame: BroadcastFrame): unknown {
+function broadcast(node: NodeContext, session: Session, frame: BroadcastFrame): unknown {
   if (!node.policy.canBroadcast(session.claims)) throw new RequestError(ReplyCode.Forbidden, "only admins may broadcast");
   return broadcastToAll(node, session.user, frame.payload);
 }
 
-async function history(node: Node, session: Session, frame: HistoryFrame): Promise<unknown> {
+async function history(node: NodeContext, session: Session, frame: HistoryFrame): Promise<unknown> {
   const limit = checkLimit(frame.limit);
   const target = parseChannel(frame.channel);
   const query = { limit, ...(frame.before !== undefined ? { before: frame.before } : {}), ...(frame.after !== undefined ? { after: frame.after } : {}) };
@@ -241,7 +241,7 @@ async function history(node: Node, session: Session, frame: HistoryFrame): Promi
  * messages nearest the position asked for are kept (the oldest after `after`, else the newest), so
  * the client pages on from the last one it got. The read is charged to the session.
  */
-function historyReply(node: Node, session: Session, page: ReadResult, fromAfter: boolean): unknown {
+function historyReply(node: NodeContext, session: Session, page: ReadResult, fromAfter: boolean): unknown {
   let messages = page.messages;
   let bytes = 0;
   let kept = 0;
@@ -255,18 +255,18 @@ function historyReply(node: Node, session: Session, page: ReadResult, fromAfter:
   return { epoch: page.epoch, head: page.head, oldest: page.oldest, messages: wireMessages(messages, session.user) };
 }
 
-async function presence(node: Node, session: Session, frame: PresenceFrame): Promise<unknown> {
+async function presence(node: NodeContext, session: Session, frame: PresenceFrame): Promise<unknown> {
   requireRoomAccess(node, session, frame.room);
   const members = await node.presence.members(frame.room);
   return { users: members, sessions: members.reduce((sum, [, n]) => sum + n, 0) };
 }
 
-async function counts(node: Node, session: Session, frame: CountsFrame): Promise<unknown> {
+async function counts(node: NodeContext, session: Session, frame: CountsFrame): Promise<unknown> {
   if (frame.room !== undefined) requireRoomAccess(node, session, frame.room);
   return node.presence.counts(frame.room);
 }
 
-async function status(node: Node, _session: Session, frame: StatusFrame): Promise<unknown> {
+async function status(node: NodeContext, _session: Session, frame: StatusFrame): Promise<unknown> {
   const states = await node.presence.status(frame.users);
   return states.map((s) => [s.user, s.online, s.lastSeen ?? null]);
 }
@@ -276,7 +276,7 @@ async function status(node: Node, _session: Session, frame: StatusFrame): Promis
  * tick, so a flood of ACKs costs one store write per session per tick (and a token per frame). An
  * ACK with a `rid` is answered `{offset}` (the stored acknowledgement) once that write is done.
  */
-function ack(node: Node, session: Session, frame: AckFrame): Promise<{ offset: number }> | undefined {
+function ack(node: NodeContext, session: Session, frame: AckFrame): Promise<{ offset: number }> | undefined {
   const scheduled = session.ackPending !== undefined;
   session.ackPending = Math.max(session.ackPending ?? 0, frame.offset);
   if (!scheduled) setImmediate(() => void writeAck(node, session));
@@ -286,7 +286,7 @@ function ack(node: Node, session: Session, frame: AckFrame): Promise<{ offset: n
   return promise;
 }
 
-async function writeAck(node: Node, session: Session): Promise<void> {
+async function writeAck(node: NodeContext, session: Session): Promise<void> {
   const offset = session.ackPending ?? 0;
   const waiters = session.ackWaiters;
   session.ackPending = undefined;
@@ -301,7 +301,7 @@ async function writeAck(node: Node, session: Session): Promise<void> {
   }
 }
 
-async function modify(node: Node, session: Session, id: string, edit: { payload: Uint8Array; value: unknown } | undefined): Promise<unknown> {
+async function modify(node: NodeContext, session: Session, id: string, edit: { payload: Uint8Array; value: unknown } | undefined): Promise<unknown> {
   const message = await node.store.getMessage(id);
   if (!message) throw new RequestError(ReplyCode.NotFound, "no such message");
   if (message.conversation.kind === "room" && !node.policy.canJoin(session.claims, message.conversation.room)) {
@@ -329,11 +329,11 @@ async function modify(node: Node, session: Session, id: string, edit: { payload:
   return {};
 }
 
-const recall = (node: Node, session: Session, frame: RecallFrame) => modify(node, session, frame.id, undefined);
-const edit = (node: Node, session: Session, frame: EditFrame) =>
+const recall = (node: NodeContext, session: Session, frame: RecallFrame) => modify(node, session, frame.id, undefined);
+const edit = (node: NodeContext, session: Session, frame: EditFrame) =>
   modify(node, session, frame.id, { payload: payloadBytes(node, frame.payload), value: frame.payload });
 
-function typing(node: Node, session: Session, frame: TypingFrame): undefined {
+function typing(node: NodeContext, session: Session, frame: TypingFrame): undefined {
   let target: { room: string } | { peer: string };
   try {
     target = parseChannel(frame.channel);
@@ -350,7 +350,7 @@ function typing(node: Node, session: Session, frame: TypingFrame): undefined {
   return undefined;
 }
 
-async function read(node: Node, session: Session, frame: ReadFrame): Promise<unknown> {
+async function read(node: NodeContext, session: Session, frame: ReadFrame): Promise<unknown> {
   const target = parseChannel(frame.channel);
   const user = session.user;
   if ("room" in target) {
@@ -381,7 +381,7 @@ async function read(node: Node, session: Session, frame: ReadFrame): Promise<unk
  * user's read position for that peer (conversations never read included). Each room is one step
  * (the event loop runs in between); the work is charged to the session.
  */
-async function unread(node: Node, session: Session): Promise<unknown> {
+async function unread(node: NodeContext, session: Session): Promise<unknown> {
   const user = session.user;
   const cursors = await node.store.listCursors(user, "read:");
   const result: Record<string, number> = Object.create(null);
@@ -432,7 +432,7 @@ async function unread(node: Node, session: Session): Promise<unknown> {
   return result;
 }
 
-async function refresh(node: Node, session: Session, frame: RefreshFrame): Promise<unknown> {
+async function refresh(node: NodeContext, session: Session, frame: RefreshFrame): Promise<unknown> {
   const verdict = await node.tokens.verify(frame.token);
   if (!verdict.ok) throw new RequestError(ReplyCode.Unauthorized, verdict.message);
   if (verdict.claims.sub !== session.user) throw new RequestError(ReplyCode.Unauthorized, "the new token is for another user");

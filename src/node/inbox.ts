@@ -7,12 +7,12 @@
 import { DisconnectCode, FrameType, type Frame } from "../../proto/index.ts";
 import { userKey } from "./fanout.ts";
 import { inboxStream, storedToFrame } from "./messages.ts";
-import type { Node } from "./node.ts";
+import type { NodeContext } from "./context.ts";
 import type { Session } from "./session.ts";
 
 const PAGE = 500;
 
-export async function deliverInbox(node: Node, session: Session): Promise<void> {
+export async function deliverInbox(node: NodeContext, session: Session): Promise<void> {
   const key = userKey(session.user);
   const stream = inboxStream(session.user);
   // Most connects find nothing waiting: two cheap lookups, no range read.

@@ -29,6 +29,7 @@ import { newSessionId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { MessageStore, NewMessage } from "../store/port.ts";
 import { GroupCommitter } from "./committer.ts";
+import type { NodeContext, NodeEvents } from "./context.ts";
 import { EVERYONE_KEY, Fanout, roomKey, userKey } from "./fanout.ts";
 import { HANDLERS, type Handler } from "./handlers.ts";
 import { INBOUND_BYTES_PER_TOKEN, REQUEST_QUEUE_MAX, upfrontCost } from "./costs.ts";
@@ -49,18 +50,6 @@ export interface NodeDeps {
   bus: Bus;
   /** Unique id of this node (for the bus). */
   nodeId?: string;
-}
-
-/** What a node reports to the modules around it. Called synchronously; must not throw. */
-export interface NodeEvents {
-  /** A user's first session connected (per the presence engine: cluster-wide). */
-  userOnline?(user: string): void;
-  /** A user's last session closed at `at` (ms). */
-  userOffline?(user: string, at: number): void;
-  /** A direct message was stored and fanned out. */
-  directCommitted?(message: NewMessage): void;
-  /** A message was fanned out `latencyMs` after it was received. */
-  delivered?(kind: "room" | "direct", latencyMs: number): void;
 }
 
 /**
@@ -87,7 +76,7 @@ export interface AdmitRefusal {
   reason: string;
 }
 
-export class Node {
+export class Node implements NodeContext {
   readonly id: string;
   readonly config: Config;
   readonly log: Logger;
