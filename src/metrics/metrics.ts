@@ -98,10 +98,6 @@ export function createMetrics(node: Node, webhooks?: WebhookStats): Metrics {
   });
   // Children with their labels bound once: observe() then skips hashing the label set per message.
   const byKind = { room: latency.labels("room"), direct: latency.labels("direct") };
-  const previous = node.events.delivered;
-  node.events.delivered = (kind, ms) => {
-    previous?.(kind, ms);
-    byKind[kind].observe(ms / 1000);
-  };
+  node.events.add({ delivered: (kind, ms) => byKind[kind].observe(ms / 1000) });
   return { registry, render: () => registry.metrics(), contentType: registry.contentType };
 }

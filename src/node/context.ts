@@ -29,6 +29,49 @@ export interface NodeEvents {
   delivered?(kind: "room" | "direct", latencyMs: number): void;
 }
 
+/**
+ * The node's observers: every observer added hears every event, in the order they were added
+ * (metrics and webhooks both listen; neither replaces the other). An observer that throws is
+ * logged and the others still hear the event.
+ */
+export class NodeObservers implements Required<NodeEvents> {
+  private observers: NodeEvents[] = [];
+
+  constructor(private readonly log: Logger) {}
+
+  /** Adds an observer; returns the function that removes it. */
+  add(observer: NodeEvents): () => void {
+    this.observers = [...this.observers, observer];
+    return () => {
+      this.observers = this.observers.filter((o) => o !== observer);
+    };
+  }
+
+  userOnline(user: string): void {
+    for (const o of this.observers) this.run(() => o.userOnline?.(user));
+  }
+
+  userOffline(user: string, at: number): void {
+    for (const o of this.observers) this.run(() => o.userOffline?.(user, at));
+  }
+
+  directCommitted(message: NewMessage): void {
+    for (const o of this.observers) this.run(() => o.directCommitted?.(message));
+  }
+
+  delivered(kind: "room" | "direct", latencyMs: number): void {
+    for (const o of this.observers) this.run(() => o.delivered?.(kind, latencyMs));
+  }
+
+  private run(call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.log.error("a node observer failed", { err });
+    }
+  }
+}
+
 /** The node as its handlers, actions, delivery and inbox replay see it. */
 export interface NodeContext {
   readonly config: Config;
@@ -40,7 +83,8 @@ export interface NodeContext {
   readonly fanout: Fanout;
   readonly committer: GroupCommitter;
   readonly stats: NodeStats;
-  readonly events: NodeEvents;
+  /** Tells every observer (metrics, webhooks) what happened. */
+  readonly events: NodeObservers;
   /** Token revocation check; undefined = nothing revoked. */
   readonly isRevoked: ((claims: Claims) => boolean) | undefined;
   /** Sends REPLY `result` for `rid` now. */

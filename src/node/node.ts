@@ -29,7 +29,7 @@ import { newSessionId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { MessageStore, NewMessage } from "../store/port.ts";
 import { GroupCommitter } from "./committer.ts";
-import type { NodeContext, NodeEvents } from "./context.ts";
+import { NodeObservers, type NodeContext } from "./context.ts";
 import { EVERYONE_KEY, Fanout, roomKey, userKey } from "./fanout.ts";
 import { HANDLERS, type Handler } from "./handlers.ts";
 import { INBOUND_BYTES_PER_TOKEN, REQUEST_QUEUE_MAX, upfrontCost } from "./costs.ts";
@@ -105,7 +105,7 @@ export class Node implements NodeContext {
   /** True once shutdown began: no new sessions. */
   draining = false;
   /** Hooks for other modules (webhooks, metrics); each is optional. */
-  readonly events: NodeEvents = {};
+  readonly events: NodeObservers;
   /** Token revocation check (the server API's deny-list); undefined = nothing revoked. */
   isRevoked: ((claims: Claims) => boolean) | undefined;
 
@@ -117,6 +117,7 @@ export class Node implements NodeContext {
     this.policy = deps.policy;
     this.store = deps.store;
     this.presence = deps.presence;
+    this.events = new NodeObservers(this.log);
     this.rateBuckets = new RateBuckets(this.config.ratePerSecond, this.config.rateBurst);
     const limits = { maxStrLength: this.config.maxFrameBytes, maxBinLength: this.config.maxFrameBytes };
     // A bad frame inside a batch gets its own ERROR; the other frames of the message still run.
@@ -221,7 +222,7 @@ export class Node implements NodeContext {
     });
     this.fanout.beginCatchUp(session, userKey(session.user));
     void this.presence.connect(session.user, session.id).then(
-      (change) => change.changed && this.events.userOnline?.(session.user),
+      (change) => change.changed && this.events.userOnline(session.user),
       (err) => this.log.error("presence connect failed", { err }),
     );
     void deliverInbox(this, session).catch((err) => {
@@ -485,7 +486,7 @@ export class Node implements NodeContext {
     for (const room of session.rooms) void this.leaveRoom(session, room);
     session.rooms.clear();
     void this.presence.disconnect(session.user, session.id, now).then(
-      (change) => change.changed && this.events.userOffline?.(session.user, now),
+      (change) => change.changed && this.events.userOffline(session.user, now),
       (err) => this.log.error("presence disconnect failed", { err }),
     );
   }

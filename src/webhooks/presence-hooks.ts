@@ -13,6 +13,7 @@
  */
 import type { Node } from "../node/node.ts";
 import type { OutgoingMessage } from "../node/delivery.ts";
+import type { NodeEvents } from "../node/context.ts";
 import type { WebhookDispatcher } from "./dispatcher.ts";
 
 export interface WebhookHookOptions {
@@ -28,7 +29,8 @@ export function attachWebhooks(node: Node, dispatcher: WebhookDispatcher, option
   /** Users whose offline report is pending, and how to cancel it. */
   const pendingOffline = new Map<string, () => void>();
 
-  node.events.userOnline = (user) => {
+  const observer: NodeEvents = {};
+  observer.userOnline = (user) => {
     const cancel = pendingOffline.get(user);
     if (cancel) {
       cancel();
@@ -39,7 +41,7 @@ export function attachWebhooks(node: Node, dispatcher: WebhookDispatcher, option
     dispatcher.emit("user.online", user, { user });
   };
 
-  node.events.userOffline = (user, at) => {
+  observer.userOffline = (user, at) => {
     if (pendingOffline.has(user)) return;
     pendingOffline.set(
       user,
@@ -51,7 +53,7 @@ export function attachWebhooks(node: Node, dispatcher: WebhookDispatcher, option
     );
   };
 
-  node.events.directCommitted = (message) => {
+  observer.directCommitted = (message) => {
     if (message.conversation.kind !== "direct") return;
     const to = message.conversation.to;
     if (to === message.from) return;
@@ -71,8 +73,10 @@ export function attachWebhooks(node: Node, dispatcher: WebhookDispatcher, option
     );
   };
 
+  const remove = node.events.add(observer);
   return {
     close() {
+      remove();
       for (const cancel of pendingOffline.values()) cancel();
       pendingOffline.clear();
     },

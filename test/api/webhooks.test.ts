@@ -106,3 +106,20 @@ test("an unreachable receiver is given up after maxAttempts without blocking the
   expect(server.webhooks!.stats).toMatchObject({ delivered: 0, failedAttempts: 2, abandoned: 1, queued: 0 });
   expect(await c.request({ type: FrameType.Counts })).toEqual({ users: 1, sessions: 1 });
 });
+
+test("metrics, webhooks and any other observer all hear the node's events; one that throws stops none", async () => {
+  using receiver = startWebhookReceiver(SECRET);
+  await using server = await startTestServer({ webhookUrl: receiver.url, webhookSecret: SECRET });
+  const heard: string[] = [];
+  server.node.events.add({ delivered: () => { throw new Error("a broken observer"); } });
+  const remove = server.node.events.add({ userOnline: (u) => heard.push(`online ${u}`), directCommitted: (m) => heard.push(`direct ${m.id}`) });
+  const bob = await server.client("bob");
+  const sent = await bob.request({ type: FrameType.Direct, user: "carol", payload: 1 });
+  await receiver.waitFor((e) => e.type === "message.offline" && e.data.id === sent.id);
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  expect(metrics).toMatch(/hubbub_publish_to_deliver_seconds_count\{kind="direct"\} 1/);
+  expect(heard).toEqual(["online bob", `direct ${sent.id}`]);
+  remove();
+  await bob.request({ type: FrameType.Direct, user: "carol", payload: 2 });
+  expect(heard).toHaveLength(2);
+});
