@@ -18,7 +18,6 @@ import type { Node } from "../node/node.ts";
 import { RequestError } from "../node/request-error.ts";
 import type { StoredMessage } from "../store/port.ts";
 import type { Revocations } from "../auth/revocations.ts";
-import { kickUser, removeFromRoom } from "./operations.ts";
 
 const STATUS_BY_REPLY: Record<number, number> = {
   [ReplyCode.BadRequest]: 400,
@@ -222,7 +221,7 @@ export function createApi({ node, revocations, stats }: ApiDeps) {
     .post(
       "/users/:user/disconnect",
       ({ params, body }) => {
-        const count = kickUser(node, params.user, body?.session, body?.reconnect ?? false);
+        const count = node.kick(params.user, body?.session, body?.reconnect ?? false);
         if (count === 0) throw new ApiError(404, body?.session ? "no such session for this user" : "user has no session on this server");
         return { disconnected: count };
       },
@@ -235,7 +234,7 @@ export function createApi({ node, revocations, stats }: ApiDeps) {
       "/rooms/:room/members/:user",
       async ({ params }) => {
         checkRoomName(params.room);
-        const removed = await removeFromRoom(node, params.room, params.user);
+        const removed = await node.removeFromRoom(params.room, params.user);
         if (removed === 0) throw new ApiError(404, "user is not in this room");
         return { removed };
       },
@@ -297,13 +296,7 @@ export function createApi({ node, revocations, stats }: ApiDeps) {
       "/tokens/revoke",
       async ({ body }) => {
         await revocations.revoke(body.jti, body.exp * 1000);
-        let disconnected = 0;
-        for (const session of [...node.sessions.values()]) {
-          if (session.claims.jti === body.jti) {
-            node.disconnect(session, 4501, "token revoked");
-            disconnected++;
-          }
-        }
+        const disconnected = node.closeRevoked(body.jti);
         return { revoked: body.jti, until: body.exp, disconnected };
       },
       {
@@ -318,12 +311,9 @@ export function createApi({ node, revocations, stats }: ApiDeps) {
       "/stats",
       async () => ({
         uptimeMs: Date.now() - started,
-        connections: node.sessions.size,
-        usersOnline: node.userSessions.size,
+        ...node.snapshot(),
         counts: await node.presence.counts(),
         rooms: (await node.presence.rooms()).length,
-        messages: { ...node.stats.messages },
-        store: { ...node.committer.stats },
         ...stats?.(),
       }),
       { detail: { summary: "Server statistics", tags: ["ops"] } },

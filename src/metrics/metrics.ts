@@ -49,8 +49,8 @@ export function createMetrics(node: Node, webhooks?: WebhookStats): Metrics {
   collectDefaultMetrics({ register: registry, prefix: "hubbub_" });
   const stats = node.stats;
 
-  new Gauge({ name: "hubbub_connections", help: "Open WebSocket sessions on this node", registers: [registry], collect() { this.set(node.sessions.size); } });
-  new Gauge({ name: "hubbub_users_online", help: "Users with at least one session on this node", registers: [registry], collect() { this.set(node.userSessions.size); } });
+  new Gauge({ name: "hubbub_connections", help: "Open WebSocket sessions on this node", registers: [registry], collect() { this.set(node.snapshot().connections); } });
+  new Gauge({ name: "hubbub_users_online", help: "Users with at least one session on this node", registers: [registry], collect() { this.set(node.snapshot().usersOnline); } });
   new Gauge({
     name: "hubbub_rooms",
     help: "Rooms with at least one member (presence engine)",
@@ -76,10 +76,10 @@ export function createMetrics(node: Node, webhooks?: WebhookStats): Metrics {
     [...stats.disconnectsByCode].map(([code, n]) => [{ code: String(code) }, n]),
   );
   mirroredCounter(registry, "hubbub_slow_consumer_disconnects_total", "Sessions closed as slow consumers (4001)", [], () => [[{}, stats.disconnectsByCode.get(4001) ?? 0]]);
-  mirroredCounter(registry, "hubbub_store_batches_total", "Group-commit batches written", [], () => [[{}, node.committer.stats.batches]]);
-  mirroredCounter(registry, "hubbub_store_messages_total", "Messages written by group commit", [], () => [[{}, node.committer.stats.messages]]);
-  mirroredCounter(registry, "hubbub_store_write_seconds_total", "Time spent in store appends", [], () => [[{}, node.committer.stats.appendMs / 1000]]);
-  new Gauge({ name: "hubbub_store_last_batch_size", help: "Messages in the last group-commit batch", registers: [registry], collect() { this.set(node.committer.stats.lastBatchSize); } });
+  mirroredCounter(registry, "hubbub_store_batches_total", "Group-commit batches written", [], () => [[{}, node.snapshot().store.batches]]);
+  mirroredCounter(registry, "hubbub_store_messages_total", "Messages written by group commit", [], () => [[{}, node.snapshot().store.messages]]);
+  mirroredCounter(registry, "hubbub_store_write_seconds_total", "Time spent in store appends", [], () => [[{}, node.snapshot().store.appendMs / 1000]]);
+  new Gauge({ name: "hubbub_store_last_batch_size", help: "Messages in the last group-commit batch", registers: [registry], collect() { this.set(node.snapshot().store.lastBatchSize); } });
   if (webhooks) {
     mirroredCounter(registry, "hubbub_webhook_delivered_total", "Webhooks delivered", [], () => [[{}, webhooks.delivered]]);
     mirroredCounter(registry, "hubbub_webhook_failures_total", "Failed webhook attempts (each retry counts)", [], () => [[{}, webhooks.failedAttempts]]);

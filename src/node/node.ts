@@ -13,6 +13,7 @@ import {
   createMsgpackCodec,
   DisconnectCode,
   FrameType,
+  PresenceAction,
   ProtocolError,
   ProtocolErrorCode,
   ReplyCode,
@@ -28,7 +29,7 @@ import type { PresenceManager } from "../engines/presence.ts";
 import { newSessionId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { MessageStore, NewMessage } from "../store/port.ts";
-import { GroupCommitter } from "./committer.ts";
+import { GroupCommitter, type CommitterStats } from "./committer.ts";
 import { NodeObservers, type NodeContext } from "./context.ts";
 import { EVERYONE_KEY, Fanout, roomKey, userKey } from "./fanout.ts";
 import { HANDLERS, type Handler } from "./handlers.ts";
@@ -69,6 +70,18 @@ function ridOf(frame: ClientFrame): number | undefined {
 
 /** How often sessions' send buffers are checked for slow consumers, ms. */
 const SLOW_CONSUMER_CHECK_MS = 200;
+
+/** A snapshot of a node's figures for operators. */
+export interface NodeSnapshot {
+  /** Open sessions on this node. */
+  connections: number;
+  /** Users with at least one session on this node. */
+  usersOnline: number;
+  /** Messages accepted by kind since start. */
+  messages: Record<string, number>;
+  /** Group-commit figures since start. */
+  store: CommitterStats;
+}
 
 /** Why a connection is refused before it becomes a session. */
 export interface AdmitRefusal {
@@ -499,7 +512,7 @@ export class Node implements NodeContext {
       this.fanout.publish(roomKey(room), {
         type: FrameType.PresenceEvent,
         room,
-        action: 2,
+        action: PresenceAction.Leave,
         user: session.user,
         users: change.users,
         sessions: change.sessions,
@@ -550,6 +563,64 @@ export class Node implements NodeContext {
     for (const session of this.sessions.values()) {
       if (!session.closed && session.ws.getBufferedAmount() > limit) this.disconnect(session, DisconnectCode.SlowConsumer, "slow consumer");
     }
+  }
+
+  // ---- The operator API: what the server API, the admin page, metrics and webhooks may do to
+  // sessions. None of them touches a session or a socket itself.
+
+  /**
+   * Closes a user's sessions on this node (or just `sessionId`): 4007 (may reconnect) with
+   * `reconnect`, else 4503 (kicked). Returns how many were closed.
+   */
+  kick(user: string, sessionId: string | undefined, reconnect: boolean): number {
+    let count = 0;
+    for (const session of [...this.sessionsOf(user)]) {
+      if (sessionId !== undefined && session.id !== sessionId) continue;
+      this.disconnect(session, reconnect ? DisconnectCode.Reconnect : DisconnectCode.Kicked, reconnect ? "disconnected by the server" : "kicked");
+      count++;
+    }
+    return count;
+  }
+
+  /**
+   * Removes every session of `user` on this node from `room`, the way LEAVE does (unsubscribe,
+   * presence, the room's leave event once the user has no session left in it); each removed
+   * session also gets a PRESENCE_EVENT leave about its own user, which is how a client learns it
+   * was removed. Returns the sessions removed.
+   */
+  async removeFromRoom(room: string, user: string): Promise<number> {
+    const sessions = [...this.sessionsOf(user)].filter((s) => s.rooms.has(room));
+    for (const session of sessions) {
+      session.rooms.delete(room);
+      session.joining.delete(room);
+      await this.leaveRoom(session, room);
+    }
+    if (sessions.length === 0) return 0;
+    const counts = await this.presence.counts(room);
+    const event = { type: FrameType.PresenceEvent, room, action: PresenceAction.Leave, user, users: counts.users, sessions: counts.sessions } as const;
+    for (const session of sessions) if (!session.send(event)) this.onSendFailed(session);
+    return sessions.length;
+  }
+
+  /** Closes (4501) the sessions on this node whose token has this `jti`. Returns how many. */
+  closeRevoked(jti: string): number {
+    let count = 0;
+    for (const session of [...this.sessions.values()]) {
+      if (session.claims.jti !== jti) continue;
+      this.disconnect(session, DisconnectCode.Unauthorized, "token revoked");
+      count++;
+    }
+    return count;
+  }
+
+  /** Figures for operators (`/api/stats`, the admin page): this node's sessions and work so far. */
+  snapshot(): NodeSnapshot {
+    return {
+      connections: this.sessions.size,
+      usersOnline: this.userSessions.size,
+      messages: { ...this.stats.messages },
+      store: { ...this.committer.stats },
+    };
   }
 
   /** Sessions of a user on this node. */
