@@ -51,6 +51,8 @@ export interface NodeDeps {
   bus: Bus;
   /** Unique id of this node (for the bus). */
   nodeId?: string;
+  /** Token revocation check (the server API's deny-list); absent = nothing revoked. */
+  isRevoked?: (claims: Claims) => boolean;
 }
 
 /**
@@ -120,7 +122,7 @@ export class Node implements NodeContext {
   /** Hooks for other modules (webhooks, metrics); each is optional. */
   readonly events: NodeObservers;
   /** Token revocation check (the server API's deny-list); undefined = nothing revoked. */
-  isRevoked: ((claims: Claims) => boolean) | undefined;
+  readonly isRevoked: ((claims: Claims) => boolean) | undefined;
 
   constructor(deps: NodeDeps) {
     this.id = deps.nodeId ?? newSessionId();
@@ -130,6 +132,7 @@ export class Node implements NodeContext {
     this.policy = deps.policy;
     this.store = deps.store;
     this.presence = deps.presence;
+    this.isRevoked = deps.isRevoked;
     this.events = new NodeObservers(this.log);
     this.rateBuckets = new RateBuckets(this.config.ratePerSecond, this.config.rateBurst);
     const limits = { maxStrLength: this.config.maxFrameBytes, maxBinLength: this.config.maxFrameBytes };

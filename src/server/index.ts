@@ -61,10 +61,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const store = options.store ?? openSqliteStore(config.dataPath, { clientIdWindowMs: config.idempotencyWindowMs, synchronous: config.durability === "power" ? "FULL" : "NORMAL" });
   const presence = options.presence ?? new MemoryPresence();
   const bus = options.bus ?? new MemoryBusHub().connect();
-  const node = new Node({ config, log, tokens, policy: options.policy ?? defaultPolicy(config.editWindowMs), store, presence, bus });
   const revocations = new Revocations(store);
   await revocations.load();
-  node.isRevoked = (claims) => revocations.isRevoked(claims);
+  const node = new Node({ config, log, tokens, policy: options.policy ?? defaultPolicy(config.editWindowMs), store, presence, bus, isRevoked: (claims) => revocations.isRevoked(claims) });
   const webhooks = config.webhookUrl
     ? new WebhookDispatcher(
         {
