@@ -9,6 +9,7 @@
  * increment. Latency histograms are observed through node events.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { DisconnectCode } from "../../proto/index.ts";
 import type { Node } from "../node/node.ts";
 import type { WebhookStats } from "../webhooks/dispatcher.ts";
 
@@ -75,7 +76,7 @@ export function createMetrics(node: Node, webhooks?: WebhookStats): Metrics {
   mirroredCounter(registry, "hubbub_disconnects_total", "Server-initiated disconnects, by close code", ["code"], () =>
     [...stats.disconnectsByCode].map(([code, n]) => [{ code: String(code) }, n]),
   );
-  mirroredCounter(registry, "hubbub_slow_consumer_disconnects_total", "Sessions closed as slow consumers (4001)", [], () => [[{}, stats.disconnectsByCode.get(4001) ?? 0]]);
+  mirroredCounter(registry, "hubbub_slow_consumer_disconnects_total", "Sessions closed as slow consumers (4001)", [], () => [[{}, stats.disconnectsByCode.get(DisconnectCode.SlowConsumer) ?? 0]]);
   mirroredCounter(registry, "hubbub_store_batches_total", "Group-commit batches written", [], () => [[{}, node.snapshot().store.batches]]);
   mirroredCounter(registry, "hubbub_store_messages_total", "Messages written by group commit", [], () => [[{}, node.snapshot().store.messages]]);
   mirroredCounter(registry, "hubbub_store_write_seconds_total", "Time spent in store appends", [], () => [[{}, node.snapshot().store.appendMs / 1000]]);

@@ -11,8 +11,8 @@ import { namespaceOf } from "../config.ts";
 import { newMessageId } from "../ids.ts";
 import type { CommitOutcome } from "./committer.ts";
 import { onMessageCommitted, type OutgoingMessage } from "./delivery.ts";
-import { EVERYONE_KEY } from "./fanout.ts";
-import { encodePayload, inboxStream, roomStream } from "./messages.ts";
+import { EVERYONE_KEY, inboxStream, roomStream } from "./keys.ts";
+import { encodePayload } from "./messages.ts";
 import type { NodeContext } from "./context.ts";
 import { RequestError } from "./request-error.ts";
 

@@ -7,7 +7,7 @@
  */
 import { FrameType, type MessageFrame } from "../../proto/index.ts";
 import type { NewMessage } from "../store/port.ts";
-import { roomKey, userKey } from "./fanout.ts";
+import { roomKey, userKey } from "./keys.ts";
 import type { NodeContext } from "./context.ts";
 
 /** A message on its way through the committer, with its decoded payload kept for the push. */

@@ -9,12 +9,10 @@
 import type { Server } from "bun";
 import { type Frame, type WireCodec } from "../../proto/index.ts";
 import type { Bus, BusEvent } from "../engines/bus.ts";
+import { isUserKey, topicOf, userOfKey } from "./keys.ts";
 import type { Session } from "./session.ts";
 import { CATCH_UP_MAX_FRAMES, type CatchUpBuffer } from "./session.ts";
 
-export const roomKey = (room: string) => `r:${room}`;
-export const userKey = (user: string) => `u:${user}`;
-export const EVERYONE_KEY = "*";
 
 export class Fanout {
   private server: Server<Session> | undefined;
@@ -60,17 +58,17 @@ export class Fanout {
     const server = this.server;
     if (!server) return;
     this.published++;
-    if (key.startsWith("u:")) {
+    if (isUserKey(key)) {
       this.deliverToUser(key, frame, bytes, except);
       return;
     }
-    if (except && !except.closed) except.ws.publish(`m:${key}`, bytes);
-    else server.publish(`m:${key}`, bytes);
+    if (except && !except.closed) except.ws.publish(topicOf(key, true), bytes);
+    else server.publish(topicOf(key, true), bytes);
     if (this.jsonSessions > 0) {
       frame ??= this.decodeServerFrame(bytes);
       const text = this.json.encode(frame) as string;
-      if (except && !except.closed) except.ws.publish(`j:${key}`, text);
-      else server.publish(`j:${key}`, text);
+      if (except && !except.closed) except.ws.publish(topicOf(key, false), text);
+      else server.publish(topicOf(key, false), text);
     }
     const waiting = this.catchingUp.get(key);
     if (waiting) {
@@ -92,7 +90,7 @@ export class Fanout {
    */
   private deliverToUser(key: string, frame: Frame | undefined, bytes: Uint8Array, except: Session | undefined): void {
     let text: string | undefined;
-    for (const session of this.sessionsOf(key.slice(2))) {
+    for (const session of this.sessionsOf(userOfKey(key))) {
       if (session === except || session.closed) continue;
       const buffer = session.catchUp?.get(key);
       if (buffer) {
@@ -138,7 +136,7 @@ export class Fanout {
     const set = this.catchingUp.get(key);
     set?.delete(session);
     if (set?.size === 0) this.catchingUp.delete(key);
-    if (subscribe && !session.closed && !key.startsWith("u:")) session.ws.subscribe(session.topic(key));
+    if (subscribe && !session.closed && !isUserKey(key)) session.ws.subscribe(session.topic(key));
     if (!buffer || buffer.overflow) return undefined;
     return buffer.frames;
   }

@@ -6,8 +6,11 @@
  */
 import {
   FrameType,
+  MessageState,
+  PresenceAction,
   ReplyCode,
   toWire,
+  UpdateAction,
   type BroadcastFrame,
   type CountsFrame,
   type DirectFrame,
@@ -29,8 +32,8 @@ import {
 import { namespaceOf } from "../config.ts";
 import type { ReadResult, StoredMessage } from "../store/port.ts";
 import { broadcastToAll, checkRoomName, payloadBytes, publishToRoom, sendDirect } from "./actions.ts";
-import { roomKey, userKey } from "./fanout.ts";
-import { channelFor, inboxStream, roomStream, storedToFrame } from "./messages.ts";
+import { ACK_CURSOR, inboxStream, READ_CURSOR_PREFIX, readCursor, roomKey, roomStream, userKey } from "./keys.ts";
+import { channelFor, storedToFrame } from "./messages.ts";
 import type { NodeContext } from "./context.ts";
 import { RequestError } from "./request-error.ts";
 import type { Session } from "./session.ts";
@@ -194,7 +197,7 @@ function announceJoin(node: NodeContext, session: Session, room: string, change:
   if (!change.changed) return;
   node.fanout.publish(
     roomKey(room),
-    { type: FrameType.PresenceEvent, room, action: 1, user: session.user, users: change.users, sessions: change.sessions },
+    { type: FrameType.PresenceEvent, room, action: PresenceAction.Join, user: session.user, users: change.users, sessions: change.sessions },
     session,
   );
 }
@@ -293,7 +296,7 @@ async function writeAck(node: NodeContext, session: Session): Promise<void> {
   session.ackWaiters = undefined;
   try {
     const info = await node.store.streamInfo(inboxStream(session.user));
-    const stored = await node.store.advanceCursor(session.user, "ack", Math.min(offset, info.head));
+    const stored = await node.store.advanceCursor(session.user, ACK_CURSOR, Math.min(offset, info.head));
     for (const w of waiters ?? []) w.resolve({ offset: stored });
   } catch (err) {
     node.log.warn("ack failed", { session: session.id, err });
@@ -314,10 +317,10 @@ async function modify(node: NodeContext, session: Session, id: string, edit: { p
   const verdict = node.policy.canModify(session.claims, message.from, message.time, now);
   if (verdict === "forbidden") throw new RequestError(ReplyCode.Forbidden, "only the sender (or an admin) may change a message");
   if (verdict === "too_late") throw new RequestError(ReplyCode.Gone, "the edit window for this message has passed");
-  if (message.state === 2) throw new RequestError(ReplyCode.Gone, "the message was recalled");
+  if (message.state === MessageState.Recalled) throw new RequestError(ReplyCode.Gone, "the message was recalled");
   const updated = await node.store.updateMessage(id, edit ? { action: "edit", payload: edit.payload, time: now } : { action: "recall", time: now });
   if (!updated) throw new RequestError(ReplyCode.NotFound, "no such message");
-  const action = edit ? 1 : 2;
+  const action = edit ? UpdateAction.Edit : UpdateAction.Recall;
   const push = (channel: string) => ({ type: FrameType.Update, channel, id, action, payload: edit ? edit.value : null, time: now, by: session.user }) as const;
   const conversation = message.conversation;
   if (conversation.kind === "room") {
@@ -356,13 +359,13 @@ async function read(node: NodeContext, session: Session, frame: ReadFrame): Prom
   if ("room" in target) {
     requireRoomAccess(node, session, target.room);
     const info = await node.store.streamInfo(roomStream(target.room));
-    const offset = await node.store.advanceCursor(user, `read:${target.room}`, Math.min(frame.offset, info.head));
+    const offset = await node.store.advanceCursor(user, readCursor(target.room), Math.min(frame.offset, info.head));
     node.fanout.publish(roomKey(target.room), { type: FrameType.ReadEvent, channel: target.room, user, offset }, session);
     return { offset };
   }
   const stream = inboxStream(user);
   const info = await node.store.streamInfo(stream);
-  const offset = await node.store.advanceCursor(user, `read:@${target.peer}`, Math.min(frame.offset, info.head));
+  const offset = await node.store.advanceCursor(user, readCursor(`@${target.peer}`), Math.min(frame.offset, info.head));
   // The newest message of this conversation at or below the read position.
   const at = offset > 0 ? await node.store.read(stream, { before: offset + 1, limit: 1, peer: target.peer }) : undefined;
   const id = at?.messages[0]?.id;
@@ -383,12 +386,12 @@ async function read(node: NodeContext, session: Session, frame: ReadFrame): Prom
  */
 async function unread(node: NodeContext, session: Session): Promise<unknown> {
   const user = session.user;
-  const cursors = await node.store.listCursors(user, "read:");
+  const cursors = await node.store.listCursors(user, READ_CURSOR_PREFIX);
   const result: Record<string, number> = Object.create(null);
   const rooms = new Map<string, number>();
   const peers = new Map<string, number>();
   for (const [name, offset] of cursors) {
-    const channel = name.slice("read:".length);
+    const channel = name.slice(READ_CURSOR_PREFIX.length);
     if (channel.startsWith("@")) peers.set(channel.slice(1), offset);
     else rooms.set(channel, offset);
   }

@@ -5,8 +5,8 @@
  * duplicate (the session buffers its user key while reading the store; see Fanout catch-up).
  */
 import { DisconnectCode, FrameType, type Frame } from "../../proto/index.ts";
-import { userKey } from "./fanout.ts";
-import { inboxStream, storedToFrame } from "./messages.ts";
+import { ACK_CURSOR, inboxStream, userKey } from "./keys.ts";
+import { storedToFrame } from "./messages.ts";
 import type { NodeContext } from "./context.ts";
 import type { Session } from "./session.ts";
 
@@ -17,7 +17,7 @@ export async function deliverInbox(node: NodeContext, session: Session): Promise
   const stream = inboxStream(session.user);
   // Most connects find nothing waiting: two cheap lookups, no range read.
   const head = await node.store.peekHead(stream);
-  let after = head === 0 ? 0 : await node.store.getCursor(session.user, "ack");
+  let after = head === 0 ? 0 : await node.store.getCursor(session.user, ACK_CURSOR);
   for (let more = after < head; more; ) {
     if (session.closed) return;
     const page = await node.store.read(stream, { after, limit: PAGE });

@@ -1,13 +1,11 @@
 /**
  * @module node/messages
- * Conversions between stored messages and MESSAGE frames, and the stream keys of conversations.
+ * Conversions between stored messages and MESSAGE frames (stream keys are in node/keys.ts).
  * Direct messages are shown from the receiver's side: the channel is `@<the other party>`.
  */
-import { FrameType, MsgpackReader, MsgpackWriter, type MessageFrame, type MessageState } from "../../proto/index.ts";
+import { FrameType, MessageState, MsgpackReader, MsgpackWriter, type MessageFrame } from "../../proto/index.ts";
 import type { Conversation, StoredMessage } from "../store/port.ts";
 
-export const roomStream = (room: string) => `room:${room}`;
-export const inboxStream = (user: string) => `inbox:${user}`;
 
 /** The channel a receiver sees a message in. */
 export function channelFor(conversation: Conversation, from: string, receiver: string): string {
@@ -51,7 +49,7 @@ export function storedToFrame(message: StoredMessage, receiver: string): Message
     from: message.from,
     payload: decodePayload(message.payload),
   };
-  if (message.state !== 0) frame.state = message.state as MessageState;
+  if (message.state !== MessageState.Normal) frame.state = message.state as MessageState;
   if (message.cmid !== undefined) frame.cmid = message.cmid;
   return frame;
 }

@@ -31,7 +31,8 @@ import type { Logger } from "../log.ts";
 import type { MessageStore, NewMessage } from "../store/port.ts";
 import { GroupCommitter, type CommitterStats } from "./committer.ts";
 import { NodeObservers, type NodeContext } from "./context.ts";
-import { EVERYONE_KEY, Fanout, roomKey, userKey } from "./fanout.ts";
+import { Fanout } from "./fanout.ts";
+import { EVERYONE_KEY, INBOX_STREAM_PREFIX, roomKey, roomStream, userKey } from "./keys.ts";
 import { HANDLERS, type Handler } from "./handlers.ts";
 import { INBOUND_BYTES_PER_TOKEN, REQUEST_QUEUE_MAX, upfrontCost } from "./costs.ts";
 import { RateBuckets } from "./rate.ts";
@@ -636,8 +637,8 @@ export class Node implements NodeContext {
     const now = Date.now();
     const rules = this.config.namespaces
       .filter((ns) => !ns.ephemeral)
-      .map((ns) => ({ prefix: `room:${ns.prefix}`, maxMessages: ns.maxMessages, maxAgeMs: ns.maxAgeMs }));
-    rules.push({ prefix: "inbox:", maxMessages: this.config.inboxMaxMessages, maxAgeMs: this.config.inboxMaxAgeMs });
+      .map((ns) => ({ prefix: roomStream(ns.prefix), maxMessages: ns.maxMessages, maxAgeMs: ns.maxAgeMs }));
+    rules.push({ prefix: INBOX_STREAM_PREFIX, maxMessages: this.config.inboxMaxMessages, maxAgeMs: this.config.inboxMaxAgeMs });
     try {
       return await this.store.applyRetention(rules, now, now - this.config.idempotencyWindowMs);
     } catch (err) {

@@ -7,6 +7,7 @@
 import type { ServerWebSocket } from "bun";
 import type { Frame, WireCodec } from "../../proto/index.ts";
 import type { Claims } from "../auth/tokens.ts";
+import { topicOf } from "./keys.ts";
 import type { RateBucket } from "./rate.ts";
 
 /** Frames held back for a fan-out key while the session catches up from the store (see Fanout.beginCatchUp; JOIN and inbox delivery use it). */
@@ -80,7 +81,7 @@ export class Session {
 
   /** The Bun topic for a fan-out key in this session's codec. */
   topic(key: string): string {
-    return (this.codec.binary ? "m:" : "j:") + key;
+    return topicOf(key, this.codec.binary);
   }
 
   /**

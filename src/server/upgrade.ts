@@ -5,13 +5,10 @@
  * `{error, message}` and no upgrade.
  */
 import type { Server } from "bun";
-import { SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK } from "../../proto/index.ts";
+import { parseSubprotocols, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK } from "../../proto/index.ts";
 import type { VerifyResult } from "../auth/tokens.ts";
 import type { Node } from "../node/node.ts";
 import type { Session } from "../node/session.ts";
-
-/** Prefix of the `Sec-WebSocket-Protocol` entry that carries a token (browsers cannot set headers). */
-export const TOKEN_SUBPROTOCOL_PREFIX = "hubbub.token.";
 
 export function jsonError(status: number, error: string, message: string): Response {
   return new Response(JSON.stringify({ error, message }), { status, headers: { "content-type": "application/json" } });
@@ -32,20 +29,13 @@ export function originAllowed(origin: string | null, host: string | null, allowe
   return url.hostname === "localhost" || url.hostname === "127.0.0.1" || url.hostname === "[::1]";
 }
 
-function offeredProtocols(request: Request): string[] {
-  const header = request.headers.get("sec-websocket-protocol");
-  if (!header) return [];
-  return header.split(",").map((p) => p.trim()).filter(Boolean);
-}
-
-/** The token from `?token=`, `Authorization: Bearer`, or a `hubbub.token.<jwt>` subprotocol entry. */
-export function extractToken(request: Request, url: URL, protocols: string[]): string | undefined {
+/** The token from `?token=`, `Authorization: Bearer`, or the `hubbub.token.<jwt>` subprotocol entry, in that order. */
+export function extractToken(request: Request, url: URL, fromSubprotocol: string | undefined): string | undefined {
   const fromQuery = url.searchParams.get("token");
   if (fromQuery) return fromQuery;
   const auth = request.headers.get("authorization");
   if (auth?.toLowerCase().startsWith("bearer ")) return auth.slice(7).trim();
-  const entry = protocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
-  return entry?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+  return fromSubprotocol;
 }
 
 /** The path of an absolute request URL, without building a URL object (hot path: every upgrade). */
@@ -56,7 +46,6 @@ export function pathOf(url: string): string {
   return query < 0 ? url.slice(start) : url.slice(start, query);
 }
 
-/** Authenticates and upgrades; returns a Response only when the handshake is refused. */
 /**
  * Authenticates and upgrades; returns a Response only when the handshake is refused. Synchronous
  * for HS256 tokens (upgrading inside `fetch` before it returns is Bun's cheap path); asynchronous
@@ -67,15 +56,16 @@ export function handleUpgrade(node: Node, request: Request, server: Server<Sessi
   if (!originAllowed(request.headers.get("origin"), request.headers.get("host"), node.config.allowedOrigins)) {
     return jsonError(403, "forbidden_origin", "this Origin may not open a socket (see allowedOrigins)");
   }
-  const protocols = offeredProtocols(request);
-  const codecs = protocols.filter((p) => p === SUBPROTOCOL_MSGPACK || p === SUBPROTOCOL_JSON);
-  if (protocols.length > 0 && codecs.length === 0) {
+  const offer = parseSubprotocols(request.headers.get("sec-websocket-protocol"));
+  if (offer.offered && offer.codec === undefined) {
     return jsonError(400, "unsupported_protocol", `offer ${SUBPROTOCOL_MSGPACK} or ${SUBPROTOCOL_JSON} in Sec-WebSocket-Protocol`);
   }
-  const token = extractToken(request, new URL(request.url), protocols);
+  // A codec is selected in the response only when the client offered one.
+  const selected = offer.offered ? offer.codec : undefined;
+  const token = extractToken(request, new URL(request.url), offer.token);
   const now = node.tokens.verifyNow(token);
-  if (now) return completeUpgrade(node, request, server, now, codecs[0]);
-  return node.tokens.verify(token).then((verdict) => completeUpgrade(node, request, server, verdict, codecs[0]));
+  if (now) return completeUpgrade(node, request, server, now, selected);
+  return node.tokens.verify(token).then((verdict) => completeUpgrade(node, request, server, verdict, selected));
 }
 
 function completeUpgrade(node: Node, request: Request, server: Server<Session>, verdict: VerifyResult, selected: string | undefined): Response | undefined {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { FrameType, MsgpackWriter } from "../../proto/index.ts";
-import { roomStream } from "../../src/node/messages.ts";
+import { roomStream } from "../../src/node/keys.ts";
 import { ReplyError } from "../helpers/client.ts";
 import { startTestServer } from "../helpers/server.ts";
 

@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { DisconnectCode, FrameType, MsgpackWriter, type Frame } from "../../proto/index.ts";
 import { REQUEST_QUEUE_MAX, UNREAD_MAX } from "../../src/node/costs.ts";
-import { roomStream } from "../../src/node/messages.ts";
+import { roomStream } from "../../src/node/keys.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { NewMessage } from "../../src/store/port.ts";
 import type { TestClient } from "../helpers/client.ts";
