@@ -37,7 +37,10 @@ describe("direct messages", () => {
     mallory.ws.send(codec.encode({ type: FrameType.Message, channel: "@bob", id: "x", offset: 1, time: 1, from: "bob", payload: "forged" }) as Uint8Array<ArrayBuffer>);
     const err = await mallory.next((f) => f.type === FrameType.Error).catch(() => undefined);
     expect(err ?? mallory.all(FrameType.Error)[0]).toBeDefined();
-    await Bun.sleep(50);
+    // Sentinel: a real DIRECT from mallory to alice, sent after the forged frame on the same
+    // socket. Had the forged frame been delivered, it would reach alice before this one.
+    await mallory.request({ type: FrameType.Direct, user: "alice", payload: "sentinel" });
+    expect(await alice.next(isMessage)).toMatchObject({ from: "mallory", payload: "sentinel" });
     expect(alice.all<MessageFrame>(FrameType.Message).some((f) => f.payload === "forged")).toBe(false);
   });
 });
@@ -67,7 +70,11 @@ describe("rooms", () => {
     await clients[2]!.request({ type: FrameType.Leave, room: "public:r" });
     await clients[0]!.request({ type: FrameType.Publish, room: "public:r", payload: "two" });
     expect(await clients[1]!.next(isMessage)).toMatchObject({ payload: "two" });
-    await Bun.sleep(50);
+    // Sentinel: c joins again and a third message follows on the same room. "two" was already
+    // handed to the room's subscribers (b has it), so had c still been one, "two" would come first.
+    await clients[2]!.request({ type: FrameType.Join, room: "public:r" });
+    const three = await clients[0]!.request({ type: FrameType.Publish, room: "public:r", payload: "three" });
+    expect(await clients[2]!.next(isMessage)).toMatchObject({ id: three.id, payload: "three" });
     expect(clients[2]!.all<MessageFrame>(FrameType.Message).some((m) => m.payload === "two")).toBe(false);
   });
 
