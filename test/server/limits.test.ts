@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { encode } from "@msgpack/msgpack";
 import { DisconnectCode, FrameType } from "../../proto/index.ts";
-import { freezeClock } from "../helpers/frozen-clock.ts";
+import { eventually, freezeClock } from "../helpers/frozen-clock.ts";
 import { rawConnect } from "../helpers/raw-ws.ts";
 import { startTestServer } from "../helpers/server.ts";
 
@@ -53,7 +53,8 @@ test("a slow consumer (stops reading) is disconnected with 4001; others keep bei
   await using server = await startTestServer({ namespaces: [{ prefix: "", ephemeral: true, maxMessages: 0, maxAgeMs: 0 }], slowConsumerBytes: 64 * 1024, heartbeatMs: 60_000, ratePerSecond: 100_000, rateBurst: 100_000 });
   const raw = await rawConnect(server.port, `/ws?token=${await server.token("slow")}`);
   raw.sendFrame(encode([FrameType.Join, 1, "public:firehose"]));
-  await Bun.sleep(50);
+  const slow = () => [...server.node.sessionsOf("slow")][0];
+  await eventually(() => slow()?.rooms.has("public:firehose") === true && !slow()!.joining.has("public:firehose"), "the slow session's join");
   raw.socket.pause(); // stop reading: the kernel buffers fill, then Bun's
   const fast = await server.client("fast");
   await fast.request({ type: FrameType.Join, room: "public:firehose" });
