@@ -48,7 +48,7 @@ export function payloadBytes(node: NodeContext, payload: unknown): Uint8Array {
 /** Publishes to a room as `from`. Resolves once durable (at once in an ephemeral namespace). */
 export function publishToRoom(node: NodeContext, from: string, room: string, payload: unknown, cmid?: string): SendResult | Promise<SendResult> {
   checkRoomName(room);
-  const now = Date.now();
+  const now = node.clock.now();
   const message: OutgoingMessage = {
     id: newMessageId(now),
     conversation: { kind: "room", room },
@@ -94,7 +94,7 @@ function toSendResult(o: CommitOutcome, from: string): SendResult {
 /** Sends a direct message from `from` to `to`: stored in both inboxes, pushed to both users' sessions. */
 export async function sendDirect(node: NodeContext, from: string, to: string, payload: unknown, cmid?: string): Promise<SendResult> {
   if (to.length === 0 || to.length > 200) throw new RequestError(ReplyCode.BadRequest, "user ids are 1..200 characters");
-  const now = Date.now();
+  const now = node.clock.now();
   const message: OutgoingMessage = {
     id: newMessageId(now),
     conversation: { kind: "direct", to },
@@ -112,7 +112,7 @@ export async function sendDirect(node: NodeContext, from: string, to: string, pa
 /** Pushes a message to every connected session on every node. Not stored. */
 export function broadcastToAll(node: NodeContext, from: string, payload: unknown): SendResult {
   payloadBytes(node, payload);
-  const now = Date.now();
+  const now = node.clock.now();
   const id = newMessageId(now);
   node.stats.messages.broadcast++;
   node.fanout.publish(EVERYONE_KEY, { type: FrameType.Message, channel: "*", id, offset: 0, time: now, from, payload });

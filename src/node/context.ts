@@ -17,6 +17,18 @@ import type { Fanout } from "./fanout.ts";
 import type { Session } from "./session.ts";
 import type { NodeStats } from "./stats.ts";
 
+/**
+ * The node's time source, ms since the Unix epoch. Everything the node times — heartbeats, token
+ * expiry, rate buckets, edit and idempotency windows, message times, retention — reads it, so a
+ * test can drive time instead of waiting for it. Default: `Date.now`.
+ */
+export interface Clock {
+  now(): number;
+}
+
+/** The system clock. */
+export const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
+
 /** What a node reports to the modules around it. Called synchronously; must not throw. */
 export interface NodeEvents {
   /** A user's first session connected (per the presence engine: cluster-wide). */
@@ -74,6 +86,7 @@ export class NodeObservers implements Required<NodeEvents> {
 
 /** The node as its handlers, actions, delivery and inbox replay see it. */
 export interface NodeContext {
+  readonly clock: Clock;
   readonly config: Config;
   readonly log: Logger;
   readonly tokens: TokenService;

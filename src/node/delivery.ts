@@ -26,12 +26,12 @@ export function onMessageCommitted(node: NodeContext, message: NewMessage, offse
   };
   if (conversation.kind === "room") {
     node.fanout.publish(roomKey(conversation.room), frame(conversation.room, offsets[0] ?? 0));
-    node.events.delivered("room", Date.now() - time);
+    node.events.delivered("room", node.clock.now() - time);
     return;
   }
   const to = conversation.to;
   node.fanout.publish(userKey(to), frame(`@${from}`, offsets[0] ?? 0));
   if (to !== from) node.fanout.publish(userKey(from), frame(`@${to}`, offsets[1] ?? 0));
-  node.events.delivered("direct", Date.now() - time);
+  node.events.delivered("direct", node.clock.now() - time);
   node.events.directCommitted(message);
 }

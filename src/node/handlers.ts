@@ -313,7 +313,7 @@ async function modify(node: NodeContext, session: Session, id: string, edit: { p
   if (message.conversation.kind === "direct" && message.from !== session.user && message.conversation.to !== session.user && session.claims.role !== "admin") {
     throw new RequestError(ReplyCode.NotFound, "no such message");
   }
-  const now = Date.now();
+  const now = node.clock.now();
   const verdict = node.policy.canModify(session.claims, message.from, message.time, now);
   if (verdict === "forbidden") throw new RequestError(ReplyCode.Forbidden, "only the sender (or an admin) may change a message");
   if (verdict === "too_late") throw new RequestError(ReplyCode.Gone, "the edit window for this message has passed");

@@ -30,7 +30,7 @@ import { newSessionId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { MessageStore, NewMessage } from "../store/port.ts";
 import { GroupCommitter, type CommitterStats } from "./committer.ts";
-import { NodeObservers, type NodeContext } from "./context.ts";
+import { NodeObservers, SYSTEM_CLOCK, type Clock, type NodeContext } from "./context.ts";
 import { Fanout } from "./fanout.ts";
 import { EVERYONE_KEY, INBOX_STREAM_PREFIX, roomKey, roomStream, userKey } from "./keys.ts";
 import { HANDLERS, type Handler } from "./handlers.ts";
@@ -54,6 +54,8 @@ export interface NodeDeps {
   nodeId?: string;
   /** Token revocation check (the server API's deny-list); absent = nothing revoked. */
   isRevoked?: (claims: Claims) => boolean;
+  /** The time source (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -94,6 +96,7 @@ export interface AdmitRefusal {
 
 export class Node implements NodeContext {
   readonly id: string;
+  readonly clock: Clock;
   readonly config: Config;
   readonly log: Logger;
   readonly tokens: TokenService;
@@ -134,6 +137,7 @@ export class Node implements NodeContext {
     this.store = deps.store;
     this.presence = deps.presence;
     this.isRevoked = deps.isRevoked;
+    this.clock = deps.clock ?? SYSTEM_CLOCK;
     this.events = new NodeObservers(this.log);
     this.rateBuckets = new RateBuckets(this.config.ratePerSecond, this.config.rateBurst);
     const limits = { maxStrLength: this.config.maxFrameBytes, maxBinLength: this.config.maxFrameBytes };
@@ -170,7 +174,7 @@ export class Node implements NodeContext {
       const at = performance.now();
       const stalled = at - last > 2 * tick + 100;
       last = at;
-      this.sweep(Date.now(), stalled);
+      this.sweep(this.clock.now(), stalled);
     }, tick);
     this.slowCheck = setInterval(() => this.closeSlowConsumers(), SLOW_CONSUMER_CHECK_MS);
     this.retentionTimer = setInterval(() => void this.applyRetention(), 60_000);
@@ -187,7 +191,7 @@ export class Node implements NodeContext {
    * A connect takes one token from the user's bucket.
    */
   createSession(claims: Claims, json: boolean): Session | undefined {
-    const now = Date.now();
+    const now = this.clock.now();
     const bucket = this.rateBuckets.of(claims.sub, now);
     if (!bucket.take(now, this.config.ratePerSecond, this.config.rateBurst)) return undefined;
     return new Session(newSessionId(), claims, this.codecFor(json), now, bucket);
@@ -226,7 +230,7 @@ export class Node implements NodeContext {
       type: FrameType.Hello,
       session: session.id,
       user: session.user,
-      time: Date.now(),
+      time: this.clock.now(),
       heartbeatMs: this.config.heartbeatMs,
       tokenExp: session.tokenExpMs,
       limits: {
@@ -252,7 +256,7 @@ export class Node implements NodeContext {
   onMessage(ws: ServerWebSocket<Session>, data: string | Buffer): void {
     const session = ws.data;
     if (session.closed) return;
-    const now = Date.now();
+    const now = this.clock.now();
     session.lastSeen = now;
     const size = typeof data === "string" ? data.length : data.byteLength;
     this.stats.bytesIn += size;
@@ -303,7 +307,7 @@ export class Node implements NodeContext {
    */
   chargeBeforeRead(session: Session, cost: number): void {
     if (cost <= 0) return;
-    session.bucket.refill(Date.now(), this.config.ratePerSecond, this.config.rateBurst);
+    session.bucket.refill(this.clock.now(), this.config.ratePerSecond, this.config.rateBurst);
     if (session.bucket.tokens < 1) throw new RequestError(ReplyCode.RateLimited, "rate limited: slow down");
     this.charge(session, cost);
   }
@@ -316,7 +320,7 @@ export class Node implements NodeContext {
   private onBadFrame(session: Session, err: unknown): void {
     // An invalid frame costs a token like any other, and is answered only while the session has
     // tokens: a flood of garbage gets silence, then 4003.
-    if (!this.admit(session, Date.now()) || session.closed) return;
+    if (!this.admit(session, this.clock.now()) || session.closed) return;
     if (!(err instanceof ProtocolError)) {
       this.log.error("decode failed unexpectedly", { session: session.id, err });
       this.disconnect(session, DisconnectCode.BadFrame, "undecodable message");
@@ -499,7 +503,7 @@ export class Node implements NodeContext {
     this.fanout.dropSession(session);
     this.stats.disconnects++;
     this.log.debug("session closed", { session: session.id, user: session.user, rooms: session.rooms.size });
-    const now = Date.now();
+    const now = this.clock.now();
     for (const room of session.rooms) void this.leaveRoom(session, room);
     session.rooms.clear();
     void this.presence.disconnect(session.user, session.id, now).then(
@@ -525,7 +529,7 @@ export class Node implements NodeContext {
   }
 
   onPong(ws: ServerWebSocket<Session>): void {
-    ws.data.lastSeen = Date.now();
+    ws.data.lastSeen = this.clock.now();
   }
 
   /**
@@ -634,7 +638,7 @@ export class Node implements NodeContext {
 
   /** Applies retention rules to the store. */
   async applyRetention(): Promise<number> {
-    const now = Date.now();
+    const now = this.clock.now();
     const rules = this.config.namespaces
       .filter((ns) => !ns.ephemeral)
       .map((ns) => ({ prefix: roomStream(ns.prefix), maxMessages: ns.maxMessages, maxAgeMs: ns.maxAgeMs }));

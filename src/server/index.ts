@@ -25,6 +25,7 @@ import { attachWebhooks } from "../webhooks/presence-hooks.ts";
 import { createApp } from "./app.ts";
 import { handleUpgrade, pathOf } from "./upgrade.ts";
 import { sendBufferLimit } from "../node/session.ts";
+import { SYSTEM_CLOCK, type Clock } from "../node/context.ts";
 
 /** Engines and hooks a caller may supply; defaults are the embedded ones. */
 export interface ServerOptions {
@@ -34,6 +35,8 @@ export interface ServerOptions {
   bus?: Bus;
   policy?: Policy;
   tokens?: TokenService;
+  /** The node's time source (default: the system clock); tests drive time with it. */
+  clock?: Clock;
 }
 
 export interface HubbubServer {
@@ -61,9 +64,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const store = options.store ?? openSqliteStore(config.dataPath, { clientIdWindowMs: config.idempotencyWindowMs, synchronous: config.durability === "power" ? "FULL" : "NORMAL" });
   const presence = options.presence ?? new MemoryPresence();
   const bus = options.bus ?? new MemoryBusHub().connect();
+  const clock = options.clock ?? SYSTEM_CLOCK;
   const revocations = new Revocations(store);
-  await revocations.load();
-  const node = new Node({ config, log, tokens, policy: options.policy ?? defaultPolicy(config.editWindowMs), store, presence, bus, isRevoked: (claims) => revocations.isRevoked(claims) });
+  await revocations.load(clock.now());
+  const node = new Node({ config, log, tokens, policy: options.policy ?? defaultPolicy(config.editWindowMs), store, presence, bus, clock, isRevoked: (claims) => revocations.isRevoked(claims, clock.now()) });
   const webhooks = config.webhookUrl
     ? new WebhookDispatcher(
         {
