@@ -28,7 +28,11 @@ test("direct messages reach an offline user on connect, are acknowledged, and ar
   await alice.direct("bob", { text: "four" });
   const fromAlice = () => texts(bobMessages.filter((m) => m.from === "alice"), "@alice");
   await until(() => fromAlice().length === 4, "bob's fourth");
-  await Bun.sleep(50);
+  // Sentinel: alice types in the conversation after bob has "four". A second copy of anything,
+  // already on its way to bob's session, would reach him before this TYPING.
+  const typed = next(bob, "typing", (t) => t.user === "alice");
+  expect(alice.typing("@bob")).toBe(true);
+  await typed;
   expect(fromAlice()).toEqual(["one", "two", "three", "four"]);
   expect(texts(bobMessages, "@alice")).toEqual(["one", "two", "three", "hi alice", "four"]);
 
@@ -62,7 +66,10 @@ test("without acknowledgements the server re-sends the inbox after a reconnect, 
   expect(reconnected.reconnected).toBe(true);
   await alice.direct("bob", 6);
   await until(() => bobMessages.length === 6, "the sixth");
-  await Bun.sleep(50);
+  // Sentinel: alice types after bob has the sixth; a copy already on its way would come first.
+  const typed = next(bob, "typing", (t) => t.user === "alice");
+  expect(alice.typing("@bob")).toBe(true);
+  await typed;
   expect(bobMessages.map((m) => m.payload)).toEqual([1, 2, 3, 4, 5, 6]);
   bob.ack(4);
   await inboxAcked(server, "bob", 4);
