@@ -24,7 +24,11 @@ test("after a dropped connection the client re-joins from its last offset and re
   expect(joins[0]).toMatchObject({ room: "public:room", recovered: true, missed: 20, rejoin: true, offset: 23 });
   await alice.publish("public:room", { text: "live" });
   await until(() => bobMessages.length === 24, "the live message");
-  await Bun.sleep(50);
+  // Sentinel: alice types in the room after bob has "live". A second copy of any message, already
+  // on its way to bob, would reach him before this TYPING.
+  const typed = next(bob, "typing", (t) => t.user === "alice" && t.channel === "public:room");
+  expect(alice.typing("public:room")).toBe(true);
+  await typed;
   const expected = [1, 2, 3].map((i) => `before ${i}`).concat(Array.from({ length: 20 }, (_, i) => `missed ${i + 1}`), ["live"]);
   expect(texts(bobMessages, "public:room")).toEqual(expected);
   expect(bobMessages.map((m) => m.offset)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
@@ -69,7 +73,9 @@ test("rooms joined while offline are joined once connected; leaving stops re-joi
   await client.leave("public:a");
   cut(server, "carol");
   await next(client, "joined");
-  await Bun.sleep(30);
+  // Sentinel: every re-join is sent on HELLO, before this request, and the server takes a
+  // session's frames in order: a JOIN of public:a would have been handled before this reply.
+  await client.counts();
   expect(client.rooms).toEqual(["public:b"]);
   expect([...server.node.sessionsOf("carol")][0]!.rooms).toEqual(new Set(["public:b"]));
   client.close();
