@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { FrameType } from "../../proto/index.ts";
 import { startTestServer } from "../helpers/server.ts";
-import { clientFor, cut, FlakySocket, gatedClient, record, texts, until } from "./helpers.ts";
+import { clientFor, cut, FlakySocket, gatedClient, next, record, texts, until } from "./helpers.ts";
 
 test("sends made while offline are queued and delivered once, in order, when the connection is back", async () => {
   await using server = await startTestServer();
@@ -11,13 +11,16 @@ test("sends made while offline are queued and delivered once, in order, when the
   await alice.join("public:q");
   await bob.join("public:q");
   const aliceMessages = record(alice, "message");
+  const typing = record(alice, "typing");
   offline.close();
   cut(server, "bob");
   await until(() => bob.state === "reconnecting", "bob to notice");
   const sends = Array.from({ length: 10 }, (_, i) => bob.publish("public:q", { text: `queued ${i + 1}` }));
   const dm = bob.direct("alice", { text: "queued dm" });
   expect(bob.pending).toBe(11);
-  await Bun.sleep(100);
+  // No session of bob's exists to carry the queued sends, and none can until the gate opens (the
+  // token provider waits on it): nothing is late, nothing can arrive.
+  expect(server.node.sessionsOf("bob").size).toBe(0);
   expect(aliceMessages).toEqual([]);
   offline.open();
   const results = await Promise.all(sends);
@@ -25,7 +28,12 @@ test("sends made while offline are queued and delivered once, in order, when the
   expect(new Set(results.map((r) => r.cmid)).size).toBe(10);
   expect((await dm).duplicate).toBe(false);
   await until(() => aliceMessages.length === 11, "alice to get all eleven");
-  await Bun.sleep(50);
+  // Sentinels: bob types in the room and in the conversation once his sends are answered. A second
+  // copy of any of them, already on its way to alice, would come before these TYPINGs.
+  const typed = until(() => typing.some((t) => t.channel === "public:q") && typing.some((t) => t.channel === "@bob"), "bob's typing in both channels");
+  expect(bob.typing("public:q")).toBe(true);
+  expect(bob.typing("@alice")).toBe(true);
+  await typed;
   expect(texts(aliceMessages, "public:q")).toEqual(Array.from({ length: 10 }, (_, i) => `queued ${i + 1}`));
   expect(texts(aliceMessages, "@bob")).toEqual(["queued dm"]);
   alice.close();
@@ -47,7 +55,12 @@ test("a send whose reply was lost is resent with the same cmid after reconnectin
   expect(result.duplicate).toBe(true);
   expect(result.id).toBe(aliceMessages[0]!.id);
   expect(result.cmid).toBe(aliceMessages[0]!.cmid!);
-  await Bun.sleep(100);
+  // Sentinel: bob joins and types in the room after the resend was answered. Had the resend been
+  // delivered as a new message, it would reach alice before this TYPING.
+  await bob.join("public:lost");
+  const typed = next(alice, "typing", (t) => t.user === "bob" && t.channel === "public:lost");
+  expect(bob.typing("public:lost")).toBe(true);
+  await typed;
   expect(aliceMessages).toHaveLength(1);
   expect((await alice.history("public:lost")).messages).toHaveLength(1);
   alice.close();
