@@ -40,6 +40,7 @@ test("a server restart in the middle of a conversation loses nothing and duplica
   const bob = make("bob");
   const got = { alice: record(alice, "message"), bob: record(bob, "message") };
   const joins: Record<string, RoomJoined[]> = { alice: record(alice, "joined"), bob: record(bob, "joined") };
+  const typing = { alice: record(alice, "typing"), bob: record(bob, "typing") };
   const states = record(alice, "state");
   try {
     await Promise.all([alice.connect(), bob.connect()]);
@@ -60,7 +61,8 @@ test("a server restart in the middle of a conversation loses nothing and duplica
     await until(() => got.bob.length >= 30, "the conversation to be under way");
     await server.stop(0); // every session is told 4000 (server restarting)
     await until(() => alice.state === "reconnecting" && bob.state === "reconnecting", "both to notice");
-    await Bun.sleep(150); // an outage: both keep talking into their queues
+    // An outage: both keep talking into their queues (the server stays down until both queued).
+    await until(() => alice.pending > 0 && bob.pending > 0, "sends to queue during the outage");
     expect(alice.pending + bob.pending).toBeGreaterThan(0);
     server = await startOn(port, dataPath);
     await talking;
@@ -69,9 +71,20 @@ test("a server restart in the middle of a conversation loses nothing and duplica
     const roomTotal = PER_USER * 2;
     const directTotal = Math.floor(PER_USER / 3) * 2;
     for (const name of ["alice", "bob"] as const) {
+      await until(() => got[name].length === roomTotal + directTotal, `${name} to get every message`, 10_000);
+    }
+    // And nothing more. Sentinels: each types in the room and in the conversation once it has every
+    // message; a second copy of anything, already on its way to the other, would come before these.
+    for (const [me, peer] of [[alice, "bob"], [bob, "alice"]] as const) {
+      expect(me.typing(ROOM)).toBe(true);
+      expect(me.typing(`@${peer}`)).toBe(true);
+    }
+    for (const name of ["alice", "bob"] as const) {
+      const peer = name === "alice" ? "bob" : "alice";
+      await until(() => typing[name].some((t) => t.channel === ROOM && t.user === peer) && typing[name].some((t) => t.channel === `@${peer}`), `${name} to see ${peer} typing in both channels`);
+    }
+    for (const name of ["alice", "bob"] as const) {
       const messages = got[name];
-      await until(() => messages.length === roomTotal + directTotal, `${name} to get every message`, 10_000);
-      await Bun.sleep(100); // and nothing more
       const room = messages.filter((m) => m.channel === ROOM);
       expect(room).toHaveLength(roomTotal);
       expect(room.map((m) => m.offset)).toEqual(Array.from({ length: roomTotal }, (_, i) => i + 1));
