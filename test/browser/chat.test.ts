@@ -146,11 +146,14 @@ describe.skipIf(!run)("web chat in Chromium", () => {
     for (const page of [alice, bob]) await page.locator(".app[data-connection=connected]").waitFor({ timeout: 15_000 });
     await message(alice, "sent while the server was down").waitFor();
     await message(bob, "sent while the server was down").filter({ hasText: "Sending…" }).waitFor({ state: "detached" });
-    await Bun.sleep(300);
-    expect(await message(alice, "sent while the server was down").count()).toBe(1);
-    expect(await message(bob, "sent while the server was down").count()).toBe(1);
+    // Sentinels: each says something once the queued message is in, and the other waits for it. A
+    // second copy of the queued message, already on its way, would be shown before these.
     await say(alice, "welcome back");
     await message(bob, "welcome back").waitFor();
+    await say(bob, "thanks");
+    await message(alice, "thanks").waitFor();
+    expect(await message(alice, "sent while the server was down").count()).toBe(1);
+    expect(await message(bob, "sent while the server was down").count()).toBe(1);
     // history survived the restart: a reload shows the conversation from the store
     await bob.reload();
     await bob.locator(".app[data-connection=connected]").waitFor();
