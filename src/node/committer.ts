@@ -5,10 +5,9 @@
  * committed one after another, so messages keep their arrival order; `onCommitted` runs for each
  * message in offset order before any publisher hears back (fan-out happens before the ack).
  *
- * Client message ids: the store's `append` de-duplicates them atomically (a message whose
- * (sender, cmid) was already stored within the idempotency window, or repeats one earlier in the
- * same batch, is not appended again); its publisher gets the original's result with
- * `duplicate: true`, and `onCommitted` does not run for it.
+ * Client message ids: a message whose (sender, cmid) was already stored within the idempotency
+ * window, or repeats one earlier in the same batch, is not appended again; its publisher gets the
+ * original's result with `duplicate: true`.
  */
 import type { MessageStore, NewMessage } from "../store/port.ts";
 
@@ -44,8 +43,7 @@ export class GroupCommitter<M extends NewMessage = NewMessage> {
   constructor(
     private readonly store: MessageStore,
     private readonly intervalMs: number,
-    /** Unused: the store owns the window (its `clientIdWindowMs`). Kept until callers drop it. */
-    _idempotencyWindowMs: number,
+    private readonly idempotencyWindowMs: number,
     private readonly onCommitted: (message: M, offsets: number[]) => void,
     private readonly maxBatch = 4096,
   ) {}
@@ -90,22 +88,46 @@ export class GroupCommitter<M extends NewMessage = NewMessage> {
   }
 
   private async commit(batch: Pending<M>[]): Promise<void> {
+    const fresh: Pending<M>[] = [];
+    const duplicates: Array<{ pending: Pending<M>; of: Pending<M> }> = [];
+    const seen = new Map<string, Pending<M>>();
     try {
+      const since = Date.now() - this.idempotencyWindowMs;
+      for (const pending of batch) {
+        const { cmid, from } = pending.message;
+        if (cmid === undefined) {
+          fresh.push(pending);
+          continue;
+        }
+        const key = `${from}\u0000${cmid}`;
+        const earlier = seen.get(key);
+        if (earlier) {
+          duplicates.push({ pending, of: earlier });
+          continue;
+        }
+        const hit = await this.store.findByClientId(from, cmid, since);
+        if (hit) {
+          pending.resolve({ id: hit.id, time: hit.time, offsets: hit.offsets, streams: hit.streams, duplicate: true });
+          continue;
+        }
+        seen.set(key, pending);
+        fresh.push(pending);
+      }
       const started = performance.now();
-      const results = await this.store.append(batch.map((p) => p.message));
+      const results = fresh.length > 0 ? await this.store.append(fresh.map((p) => p.message)) : [];
       this.stats.appendMs += performance.now() - started;
-      const outcomes = batch.map((pending, i): CommitOutcome => {
-        const { offsets, duplicate } = results[i]!;
-        if (duplicate !== undefined) return { ...duplicate, duplicate: true };
+      this.stats.batches++;
+      this.stats.messages += fresh.length;
+      this.stats.lastBatchSize = fresh.length;
+      const outcomes = new Map<Pending<M>, CommitOutcome>();
+      fresh.forEach((pending, i) => {
+        const offsets = results[i]!.offsets;
         const { message } = pending;
         this.onCommitted(message, offsets);
-        return { id: message.id, time: message.time, offsets, streams: message.streams, duplicate: false };
+        outcomes.set(pending, { id: message.id, time: message.time, offsets, streams: message.streams, duplicate: false });
       });
-      const stored = outcomes.filter((o) => !o.duplicate).length;
-      this.stats.batches++;
-      this.stats.messages += stored;
-      this.stats.lastBatchSize = stored;
-      batch.forEach((pending, i) => pending.resolve(outcomes[i]!));
+      for (const pending of fresh) pending.resolve(outcomes.get(pending)!);
+      for (const { pending, of } of duplicates) pending.resolve({ ...outcomes.get(of)!, duplicate: true });
     } catch (error) {
       for (const pending of batch) pending.reject(error);
     }

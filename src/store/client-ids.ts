@@ -4,9 +4,8 @@
  * used the pair, with the message time, in insertion order so expiry is a walk from the front.
  *
  * Engines keep the pair durably with the message itself (SQLite: `messages.sender`/`cmid`) and
- * rebuild this index at open; the memory index answers the common case without a b-tree walk. Past
- * its bound it forgets the oldest pairs early and says until when (`forgottenThrough`), so the
- * engine can look further back in its durable index and keep the idempotency window exact.
+ * rebuild this index at open; keeping the lookup structure in memory avoids one random b-tree
+ * insert per message, which is what limits an embedded store's append rate.
  */
 
 /** One remembered pair, in the order they were added. */
@@ -23,15 +22,13 @@ const keyOf = (from: string, cmid: string) => `${from}\u0000${cmid}`;
  * `forgetBefore(t)` forgets pairs added with a time < t, walking from the oldest added and stopping
  * at the first younger one (times are the node's clock, nearly monotonic, so a pair with an
  * out-of-order time may be kept a little longer, never forgotten early); past `maxEntries` the
- * oldest added are forgotten first, and `forgottenThrough` is raised to the latest time so
- * forgotten: a miss for a window starting after it is a true miss.
+ * oldest added are forgotten first.
  */
 export class ClientIdIndex<V> {
   readonly #map = new Map<string, Remembered<V>>();
   /** Every added record, oldest first, from `#head`; records replaced or forgotten stay until passed. */
   #queue: Remembered<V>[] = [];
   #head = 0;
-  #forgottenThrough = Number.NEGATIVE_INFINITY;
 
   /** @param maxEntries most pairs remembered at once (memory bound, about 150 bytes per pair). */
   constructor(readonly maxEntries = Number.POSITIVE_INFINITY) {}
@@ -39,19 +36,6 @@ export class ClientIdIndex<V> {
   /** Pairs currently remembered. */
   get size(): number {
     return this.#map.size;
-  }
-
-  /**
-   * The latest time of a pair forgotten early (by the bound, or not loaded: `markForgotten`);
-   * −∞ if none. A lookup with `sinceTime > forgottenThrough` that misses is a true miss.
-   */
-  get forgottenThrough(): number {
-    return this.#forgottenThrough;
-  }
-
-  /** Records that pairs with times up to `time` may be missing (an engine loaded only part of them). */
-  markForgotten(time: number): void {
-    this.#forgottenThrough = Math.max(this.#forgottenThrough, time);
   }
 
   /** The value and time remembered for the pair, if any. */
@@ -64,10 +48,7 @@ export class ClientIdIndex<V> {
     const record = { key: keyOf(from, cmid), value, time };
     this.#map.set(record.key, record);
     this.#queue.push(record);
-    while (this.#map.size > this.maxEntries) {
-      const dropped = this.#dropFront();
-      if (dropped !== undefined) this.markForgotten(dropped.time);
-    }
+    while (this.#map.size > this.maxEntries) this.#dropFront();
   }
 
   /** Forgets the pair if it still maps to `value` (its message was deleted). */
@@ -87,19 +68,12 @@ export class ClientIdIndex<V> {
     this.#map.clear();
     this.#queue = [];
     this.#head = 0;
-    this.#forgottenThrough = Number.NEGATIVE_INFINITY;
   }
 
-  /** Passes the oldest record; returns it if it was still remembered (and is now forgotten). */
-  #dropFront(): Remembered<V> | undefined {
+  #dropFront(): void {
     const record = this.#queue[this.#head++];
-    let dropped: Remembered<V> | undefined;
-    if (record !== undefined && this.#map.get(record.key) === record) {
-      this.#map.delete(record.key);
-      dropped = record;
-    }
+    if (record !== undefined && this.#map.get(record.key) === record) this.#map.delete(record.key);
     if (this.#head >= 4096) this.#compact();
-    return dropped;
   }
 
   /** Releases the passed part of the queue once it is a large share of it. */

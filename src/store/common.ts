@@ -41,12 +41,12 @@ export function checkReadQuery(query: ReadQuery): void {
 
 /**
  * Rejects what an engine cannot detect cheaply itself and that would otherwise half-apply a batch:
- * a message without streams or with a repeated stream, and two messages of the batch sharing an id.
- * Throws `invalid`; nothing has been written at that point. (A repeated `(from, cmid)` pair is not
- * an error: the engine stores the first and reports the others as duplicates.)
+ * a message without streams or with a repeated stream, and two messages of the batch sharing an id
+ * or a `(from, cmid)` pair. Throws `invalid`; nothing has been written at that point.
  */
 export function checkBatch(messages: readonly NewMessage[]): void {
   const ids = new Set<string>();
+  const pairs = new Set<string>();
   for (const m of messages) {
     const { streams } = m;
     if (streams.length === 0) throw new StoreError("invalid", `message ${m.id} has no streams`);
@@ -55,14 +55,13 @@ export function checkBatch(messages: readonly NewMessage[]): void {
     }
     const size = ids.size;
     if (ids.add(m.id).size === size) throw new StoreError("invalid", `message id ${m.id} appears twice in the batch`);
+    if (m.cmid === undefined) continue;
+    const pairsBefore = pairs.size;
+    if (pairs.add(`${m.from}\u0000${m.cmid}`).size === pairsBefore) {
+      throw new StoreError("invalid", `client id ${m.cmid} of ${m.from} appears twice in the batch`);
+    }
   }
 }
-
-/** The key of a `(from, cmid)` pair in maps. */
-export const clientIdKey = (from: string, cmid: string): string => `${from}\u0000${cmid}`;
-
-/** Default idempotency window of the engines, ms (the node's default). */
-export const DEFAULT_CLIENT_ID_WINDOW_MS = 600_000;
 
 /** The rule whose prefix is the longest prefix of `stream`, if any (ties: the first listed). */
 export function ruleFor(rules: readonly RetentionRule[], stream: string): RetentionRule | undefined {

@@ -5,7 +5,7 @@
  */
 
 import { ClientIdIndex } from "./client-ids.ts";
-import { DEFAULT_CLIENT_ID_WINDOW_MS, checkBatch, checkOffset, clientIdKey, checkReadQuery, closedError, countCutoff, newEpoch, readConversation, ruleFor } from "./common.ts";
+import { checkBatch, checkOffset, checkReadQuery, closedError, countCutoff, newEpoch, readConversation, ruleFor } from "./common.ts";
 import type {
   AppendResult,
   IdempotentHit,
@@ -49,16 +49,9 @@ function toStored(m: MemMessage, offset: number): StoredMessage {
   return out;
 }
 
-/** Options of {@link MemoryStore}, each optional. */
-export interface MemoryStoreOptions {
-  /** The idempotency window `append` de-duplicates client ids over, ms; the node's. Default 600000. */
-  clientIdWindowMs?: number;
-}
-
 /**
  * {@link MessageStore} in memory. Payloads are copied on the way in; returned payloads and
- * conversations are shared with the store and must not be mutated. The client-id index is
- * unbounded (pairs go only through `applyRetention` or with their message), so the window is exact.
+ * conversations are shared with the store and must not be mutated.
  */
 export class MemoryStore implements MessageStore {
   readonly #streams = new Map<string, MemStream>();
@@ -69,12 +62,7 @@ export class MemoryStore implements MessageStore {
   readonly #revocations = new Map<string, number>();
   /** user → cursor name → value. */
   readonly #cursors = new Map<string, Map<string, number>>();
-  readonly #windowMs: number;
   #closed = false;
-
-  constructor(options: MemoryStoreOptions = {}) {
-    this.#windowMs = options.clientIdWindowMs ?? DEFAULT_CLIENT_ID_WINDOW_MS;
-  }
 
   #check(): void {
     if (this.#closed) throw closedError();
@@ -96,71 +84,38 @@ export class MemoryStore implements MessageStore {
     }
   }
 
-  /** The original of `m` if it is a resend within the window: stored earlier, or earlier in `batch`. */
-  #originalOf(m: NewMessage, earlier: Map<string, number>): IdempotentHit | number | undefined {
-    if (m.cmid === undefined) return undefined;
-    const inBatch = earlier.get(clientIdKey(m.from, m.cmid));
-    if (inBatch !== undefined) return inBatch;
-    return this.#hit(m.from, m.cmid, m.time - this.#windowMs);
-  }
-
-  /**
-   * De-duplicates client ids (see the port), then stores the rest. Writes nothing and throws
-   * `invalid` when the id of a message to store is already stored.
-   */
+  /** Writes nothing and throws `invalid` when an id is already stored (see the port for the rest). */
   async append(messages: NewMessage[]): Promise<AppendResult[]> {
     this.#check();
     checkBatch(messages);
-    // Pair → batch index of the message that stores it.
-    const earlier = new Map<string, number>();
-    const originals = messages.map((m, i) => {
-      const original = this.#originalOf(m, earlier);
-      if (original === undefined && m.cmid !== undefined) earlier.set(clientIdKey(m.from, m.cmid), i);
-      if (original === undefined && this.#messages.has(m.id)) throw new StoreError("invalid", `message id ${m.id} already exists`);
-      return original;
-    });
-    const results: AppendResult[] = [];
-    messages.forEach((m, i) => {
-      const original = originals[i];
-      if (typeof original === "number") {
-        const first = messages[original]!;
-        const { offsets } = results[original]!;
-        results.push({ offsets, duplicate: { id: first.id, time: first.time, streams: first.streams, offsets } });
-        return;
-      }
-      if (original !== undefined) {
-        results.push({ offsets: original.offsets, duplicate: original });
-        return;
-      }
-      results.push({ offsets: this.#store(m) });
-    });
-    return results;
-  }
-
-  /** Stores one message and returns its offsets. */
-  #store(m: NewMessage): number[] {
-    const stored: MemMessage = {
-      id: m.id,
-      conversation: m.conversation.kind === "room"
-        ? { kind: "room", room: m.conversation.room }
-        : { kind: "direct", to: m.conversation.to },
-      from: m.from,
-      time: m.time,
-      payload: m.payload.slice(),
-      state: 0,
-      refs: new Map(),
-    };
-    if (m.cmid !== undefined) {
-      stored.cmid = m.cmid;
-      this.#clientIds.add(m.from, m.cmid, m.id, m.time);
+    for (const m of messages) {
+      if (this.#messages.has(m.id)) throw new StoreError("invalid", `message id ${m.id} already exists`);
     }
-    this.#messages.set(m.id, stored);
-    return m.streams.map((key) => {
-      const s = this.#stream(key);
-      s.items.push(stored);
-      s.head++;
-      stored.refs.set(key, s.head);
-      return s.head;
+    return messages.map((m) => {
+      const stored: MemMessage = {
+        id: m.id,
+        conversation: m.conversation.kind === "room"
+          ? { kind: "room", room: m.conversation.room }
+          : { kind: "direct", to: m.conversation.to },
+        from: m.from,
+        time: m.time,
+        payload: m.payload.slice(),
+        state: 0,
+        refs: new Map(),
+      };
+      if (m.cmid !== undefined) {
+        stored.cmid = m.cmid;
+        this.#clientIds.add(m.from, m.cmid, m.id, m.time);
+      }
+      this.#messages.set(m.id, stored);
+      const offsets = m.streams.map((key) => {
+        const s = this.#stream(key);
+        s.items.push(stored);
+        s.head++;
+        stored.refs.set(key, s.head);
+        return s.head;
+      });
+      return { offsets };
     });
   }
 
@@ -221,10 +176,6 @@ export class MemoryStore implements MessageStore {
 
   async findByClientId(from: string, cmid: string, sinceTime: number): Promise<IdempotentHit | undefined> {
     this.#check();
-    return this.#hit(from, cmid, sinceTime);
-  }
-
-  #hit(from: string, cmid: string, sinceTime: number): IdempotentHit | undefined {
     const hit = this.#clientIds.get(from, cmid);
     if (hit === undefined || hit.time < sinceTime) return undefined;
     const m = this.#messages.get(hit.value);

@@ -13,8 +13,7 @@
  * - Each stream has an **epoch** (a random string) that changes when its history is reset or lost,
  *   so a client can tell that its remembered offset no longer means the same thing.
  * - **Cursors** are per-user positions: the inbox ack (`ack`) and read positions per channel.
- * - **Client ids** (`from`, `cmid`) are remembered for the engine's idempotency window so that a
- *   resend is recognised: `append` itself refuses to store a pair twice within the window.
+ * - **Client ids** (`from`, `cmid`) are remembered so that a resend is recognised.
  *
  * All methods are async so networked engines fit; the SQLite engine completes synchronously inside.
  * Every method may throw {@link StoreError} with `code: "unavailable"` when the engine is unreachable.
@@ -35,10 +34,7 @@ export interface NewMessage {
   time: number;
   /** Opaque payload bytes (the msgpack encoding of the application value). */
   payload: Uint8Array;
-  /**
-   * Client message id, for idempotent resends: `append` stores a `(from, cmid)` pair at most once
-   * within the engine's idempotency window (see {@link MessageStore.append}).
-   */
+  /** Client message id, for idempotent resends; unique per sender while remembered. */
   cmid?: string;
   /** Streams to append the message to, in order (one for a room, two inboxes for a direct message). */
   streams: string[];
@@ -69,15 +65,9 @@ export interface StreamInfo {
   oldest: number;
 }
 
-/**
- * Result of one message given to `append`. Stored: its offset in each of its streams, same order as
- * `streams`, and no `duplicate`. Not stored because its `(from, cmid)` pair was already stored
- * within the idempotency window (or repeats one earlier in the same batch): `duplicate` is the
- * original message (`streams`/`offsets` its entries still retained) and `offsets` are its offsets.
- */
+/** Result of one appended message: its offset in each of its streams, same order as `streams`. */
 export interface AppendResult {
   offsets: number[];
-  duplicate?: IdempotentHit;
 }
 
 export interface ReadQuery {
@@ -148,17 +138,11 @@ export class StoreError extends Error {
  */
 export interface MessageStore {
   /**
-   * Appends messages in one transaction (group commit), de-duplicating client ids in that same
-   * transaction. Throws `invalid` and writes nothing when a message has no streams or lists one
-   * twice, when the batch repeats an id, or when the id of a message to store is already stored.
-   *
-   * Idempotency (atomic, whatever the interleaving of calls): a message with a `cmid` is **not**
-   * stored when a message with the same `(from, cmid)` was stored with a time at or after
-   * `m.time - window` (the engine's `clientIdWindowMs`, the node's idempotency window) and is still
-   * retained, or appears earlier in the same batch; its result carries that original as
-   * `duplicate` (what `findByClientId(from, cmid, m.time - window)` would return). The window is
-   * exact: an engine may not forget a pair early, whatever the rate. A pair older than the window
-   * is stored again and from then on maps to the new message.
+   * Appends messages in one transaction (group commit). Throws `invalid` and writes nothing when a
+   * message has no streams or lists one twice, when the batch repeats an id or a `(from, cmid)` pair
+   * (callers de-duplicate a batch first), or when an id is already stored. A `(from, cmid)` pair
+   * still remembered from an earlier append is taken over by the new message: callers decide what
+   * is a resend with `findByClientId` and their own window.
    */
   append(messages: NewMessage[]): Promise<AppendResult[]>;
   /** Reads a stream's messages in a range (creates the epoch on first use, like `streamInfo`). `after`/`before` are integers >= 0. */
@@ -177,8 +161,7 @@ export interface MessageStore {
   /**
    * The message a sender last appended with `cmid`, if remembered and its time is at or after
    * `sinceTime`; `streams` and `offsets` list its entries still retained. A pair is forgotten by
-   * `applyRetention` (`clientIdsBefore`) or when its message is removed, never earlier while its
-   * time is inside the idempotency window.
+   * `applyRetention` (`clientIdsBefore`) or when its message is removed.
    */
   findByClientId(from: string, cmid: string, sinceTime: number): Promise<IdempotentHit | undefined>;
   /** Moves a user's cursor forward (never back; `offset` an integer >= 0). Returns the cursor's value after the call. */

@@ -33,8 +33,7 @@ export interface Migration {
  *   the caller's unique id; `kind` 0 = room (`target` = room), 1 = direct (`target` = recipient);
  *   `refs` is the JSON `[[stream, offset], …]` the message was appended at, in append order (an
  *   entry counts only while `entries` still maps that pair to this message). `(sender, cmid)` is the
- *   durable copy of the client id; its lookup index lives in memory (`store/client-ids.ts`), and
- *   from v2 also in SQLite (see below).
+ *   durable copy of the client id; its lookup index lives in memory (`store/client-ids.ts`).
  * - `entries`: the streams' logs, clustered by `(stream, off)` so a range read is one b-tree walk.
  * - `cursors`: per-user named positions.
  * - `revocations`: the token deny-list, `jti` → until (ms since the epoch).
@@ -86,19 +85,9 @@ CREATE TABLE revocations (
 ) WITHOUT ROWID;
 `;
 
-/**
- * Schema v2: the durable index of client ids, `(sender, cmid)` over `messages` (only rows with a
- * cmid). `append` consults it, inside its transaction, for pairs the memory index
- * (`store/client-ids.ts`) has forgotten early, so the idempotency window stays exact at any rate.
- */
-const V2 = `
-CREATE INDEX messages_client_id ON messages (sender, cmid) WHERE cmid IS NOT NULL;
-`;
-
 /** Every migration of the SQLite store, in order. The last one's version is {@link SCHEMA_VERSION}. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "meta, streams, messages, entries, cursors, revocations", sql: V1 },
-  { version: 2, description: "index messages (sender, cmid)", sql: V2 },
 ];
 
 /** The schema version this build writes. */

@@ -110,10 +110,6 @@ export function prepareStatements(db: Database) {
     clientIdsNewestFirst: db.prepare<{ seq: number; sender: string; cmid: string | null; time: number }, []>(
       "SELECT seq, sender, cmid, time FROM messages ORDER BY seq DESC",
     ),
-    /** The message that last stored a pair, through the `messages_client_id` index. */
-    clientIdLast: db.prepare<{ seq: number; time: number }, [string, string]>(
-      "SELECT seq, time FROM messages WHERE sender = ? AND cmid = ? ORDER BY seq DESC LIMIT 1",
-    ),
 
     // cursors
     advanceCursor: db.prepare<{ value: number }, [string, string, number]>(

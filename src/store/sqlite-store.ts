@@ -6,14 +6,12 @@
  * Append path: one transaction per batch writes the message rows (each with the `(stream, offset)`
  * pairs it got) and nothing per message elsewhere; stream entries stay pending in memory
  * (`store/sqlite-pending.ts`) and are flushed in bulk. Client ids are indexed in memory
- * (`store/client-ids.ts`), rebuilt from the message rows at open; pairs it had to forget early
- * (its size bound) are looked up in SQLite's `messages_client_id` index instead, inside the append
- * transaction, so de-duplication is atomic and the window exact.
+ * (`store/client-ids.ts`). Both are rebuilt from the message rows at open.
  */
 
 import type { Database } from "bun:sqlite";
 import { ClientIdIndex } from "./client-ids.ts";
-import { DEFAULT_CLIENT_ID_WINDOW_MS, checkBatch, checkOffset, clientIdKey, checkReadQuery, closedError, countCutoff, newEpoch, readConversation, ruleFor } from "./common.ts";
+import { checkBatch, checkOffset, checkReadQuery, closedError, countCutoff, newEpoch, readConversation, ruleFor } from "./common.ts";
 import type {
   AppendResult,
   IdempotentHit,
@@ -41,15 +39,13 @@ import {
 /** Engine options (the file-level ones are in `SqliteStoreOptions`). */
 export interface SqliteEngineOptions {
   /**
-   * The idempotency window, ms: `append` does not store a `(from, cmid)` pair stored within it
-   * (see the port); also how far back the memory index is rebuilt at open. Set it to the node's
-   * idempotency window. Default 600000 (10 minutes).
+   * How far back, ms, the client-id index is rebuilt from stored messages at open; set it to the
+   * node's idempotency window. Default 600000 (10 minutes).
    */
   clientIdWindowMs?: number;
   /**
-   * Most client ids remembered in memory (about 150 bytes each). Past it the oldest leave memory
-   * and are looked up in SQLite's index instead (a b-tree walk per message with a cmid whose pair
-   * memory no longer covers), so the window stays exact; only the cost changes. Default 1000000.
+   * Most client ids remembered in memory (about 150 bytes each); past it the oldest are forgotten
+   * early, shortening the idempotency window under sustained extreme load. Default 1000000.
    */
   maxClientIds?: number;
   /** Flush pending stream entries once this many are pending. Default 8192. */
@@ -63,14 +59,6 @@ interface Dropped {
   seq: number;
   sender: string;
   cmid: string | null;
-}
-
-/** A message an append transaction stored, to remember its client id once it committed. */
-interface Added {
-  from: string;
-  cmid: string;
-  seq: number;
-  time: number;
 }
 
 /** Entries of one append batch per stream: `seqs` follow offset `head`. */
@@ -93,8 +81,7 @@ export class SqliteStore implements MessageStore {
   readonly #pending = new PendingEntries();
   readonly #flushEntries: number;
   readonly #flushIntervalMs: number;
-  readonly #windowMs: number;
-  readonly #appendBatch: (batch: readonly NewMessage[], flush: boolean) => { results: AppendResult[]; lastSeq: number; added: Added[]; staged: Staged };
+  readonly #appendBatch: (batch: readonly NewMessage[], flush: boolean) => { results: AppendResult[]; seqs: number[]; staged: Staged };
   readonly #flushTx: () => void;
   readonly #trim: (stream: string, rule: RetentionRule, now: number) => { entries: number; dropped: Dropped[] };
   readonly #reset: (stream: string) => { info: StreamInfo; dropped: Dropped[] };
@@ -111,13 +98,12 @@ export class SqliteStore implements MessageStore {
     this.#clientIds = new ClientIdIndex(options.maxClientIds ?? 1_000_000);
     this.#flushEntries = Math.max(1, options.flushEntries ?? 8192);
     this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
-    this.#windowMs = options.clientIdWindowMs ?? DEFAULT_CLIENT_ID_WINDOW_MS;
     this.#appendBatch = db.transaction(this.#appendTx).immediate;
     this.#flushTx = db.transaction(this.#flushPendingTx).immediate;
     this.#trim = db.transaction(this.#trimTx).immediate;
     this.#reset = db.transaction(this.#resetTx).immediate;
     this.#recover();
-    this.#rebuildClientIds(Date.now() - this.#windowMs);
+    this.#rebuildClientIds(Date.now() - (options.clientIdWindowMs ?? 600_000));
   }
 
   /** The underlying connection, for SQLite-specific tests and tools. */
@@ -140,18 +126,11 @@ export class SqliteStore implements MessageStore {
     }).immediate();
   }
 
-  /**
-   * Loads the client ids of messages with `time >= since`, newest first until a minute older than
-   * that, at most `maxClientIds` of them (the index then knows until when it is incomplete).
-   */
+  /** Loads the client ids of messages with `time >= since`, newest first until a minute older than that. */
   #rebuildClientIds(since: number): void {
     const found: { seq: number; sender: string; cmid: string; time: number }[] = [];
     for (const row of this.#s.clientIdsNewestFirst.iterate()) {
-      if (row.time < since - 60_000) break;
-      if (found.length >= this.#clientIds.maxEntries) {
-        this.#clientIds.markForgotten(row.time);
-        break;
-      }
+      if (row.time < since - 60_000 || found.length >= this.#clientIds.maxEntries) break;
       if (row.cmid !== null && row.time >= since) found.push({ ...row, cmid: row.cmid });
     }
     for (let i = found.length - 1; i >= 0; i--) {
@@ -204,52 +183,13 @@ export class SqliteStore implements MessageStore {
     return parseRefs(row.refs).filter(([stream, offset]) => this.#holds(stream, offset, row.seq));
   }
 
-  /**
-   * The seq of the message that last stored `(from, cmid)` with a time at or after `sinceTime`, if
-   * any: from memory, or from SQLite's index when memory may have forgotten it early.
-   */
-  #lookup(from: string, cmid: string, sinceTime: number): number | undefined {
-    const hit = this.#clientIds.get(from, cmid);
-    if (hit !== undefined) return hit.time >= sinceTime ? hit.value : undefined;
-    if (sinceTime > this.#clientIds.forgottenThrough) return undefined;
-    const row = this.#s.clientIdLast.get(from, cmid);
-    return row !== null && row.time >= sinceTime ? row.seq : undefined;
-  }
-
-  /** The message `seq` as an idempotency hit (its retained entries), if it still exists. */
-  #hitOf(seq: number): IdempotentHit | undefined {
-    const row = this.#s.messageBySeq.get(seq);
-    if (row === null) return undefined;
-    const refs = this.#retainedRefs(row);
-    return { id: row.id, time: row.time, streams: refs.map((r) => r[0]), offsets: refs.map((r) => r[1]) };
-  }
-
   readonly #appendTx = (batch: readonly NewMessage[], flush: boolean) => {
     const s = this.#s;
     const staged: Staged = new Map();
     const results: AppendResult[] = [];
-    const added: Added[] = [];
-    /** Pair → batch index of the message of this batch that stores it. */
-    const earlier = new Map<string, number>();
+    const seqs: number[] = [];
     let seq = this.#lastSeq;
-    batch.forEach((m, index) => {
-      if (m.cmid !== undefined) {
-        const key = clientIdKey(m.from, m.cmid);
-        const first = earlier.get(key);
-        if (first !== undefined) {
-          const f = batch[first]!;
-          const { offsets } = results[first]!;
-          results.push({ offsets, duplicate: { id: f.id, time: f.time, streams: f.streams, offsets } });
-          return;
-        }
-        const stored = this.#lookup(m.from, m.cmid, m.time - this.#windowMs);
-        const original = stored === undefined ? undefined : this.#hitOf(stored);
-        if (original !== undefined) {
-          results.push({ offsets: original.offsets, duplicate: original });
-          return;
-        }
-        earlier.set(key, index);
-      }
+    for (const m of batch) {
       const streams = m.streams.map((key) => {
         let st = staged.get(key);
         if (st === undefined) {
@@ -271,19 +211,18 @@ export class SqliteStore implements MessageStore {
         m.payload, m.cmid ?? null, JSON.stringify(m.streams.map((key, i) => [key, offsets[i]])));
       for (const st of streams) st.seqs.push(seq);
       results.push({ offsets });
-      if (m.cmid !== undefined) added.push({ from: m.from, cmid: m.cmid, seq, time: m.time });
-    });
+      seqs.push(seq);
+    }
     if (flush) {
       for (const [stream, offset, seq] of this.#pending.flushList(staged)) s.insertEntry.run(stream, offset, seq);
-      s.setFlushedSeq.run(seq);
+      s.setFlushedSeq.run(seqs[seqs.length - 1]!);
     }
-    return { results, lastSeq: seq, added, staged };
+    return { results, seqs, staged };
   };
 
   /**
-   * One transaction for the whole batch, client ids de-duplicated inside it (see the port). A
-   * message id already stored (of a message to store), or a batch that repeats an id, throws
-   * `invalid` and writes nothing.
+   * One transaction for the whole batch. A message id already stored, or a batch that repeats an id
+   * or a `(from, cmid)` pair, throws `invalid` and writes nothing.
    */
   async append(messages: NewMessage[]): Promise<AppendResult[]> {
     return this.#use(() => {
@@ -293,15 +232,17 @@ export class SqliteStore implements MessageStore {
       let entries = this.#pending.count;
       for (const m of messages) entries += m.streams.length;
       const flush = entries >= this.#flushEntries || now - this.#lastFlush >= this.#flushIntervalMs;
-      const { results, lastSeq, added, staged } = this.#appendBatch(messages, flush);
+      const { results, seqs, staged } = this.#appendBatch(messages, flush);
       if (flush) {
         this.#pending.flushed(staged);
         this.#lastFlush = now;
       } else {
         for (const [stream, st] of staged) this.#pending.add(stream, st.head, st.seqs);
       }
-      this.#lastSeq = lastSeq;
-      for (const a of added) this.#clientIds.add(a.from, a.cmid, a.seq, a.time);
+      this.#lastSeq = seqs[seqs.length - 1]!;
+      messages.forEach((m, i) => {
+        if (m.cmid !== undefined) this.#clientIds.add(m.from, m.cmid, seqs[i]!, m.time);
+      });
       this.#writeFailure = undefined;
       return results;
     });
@@ -384,8 +325,12 @@ export class SqliteStore implements MessageStore {
 
   async findByClientId(from: string, cmid: string, sinceTime: number): Promise<IdempotentHit | undefined> {
     return this.#use(() => {
-      const seq = this.#lookup(from, cmid, sinceTime);
-      return seq === undefined ? undefined : this.#hitOf(seq);
+      const hit = this.#clientIds.get(from, cmid);
+      if (hit === undefined || hit.time < sinceTime) return undefined;
+      const row = this.#s.messageBySeq.get(hit.value);
+      if (row === null) return undefined;
+      const refs = this.#retainedRefs(row);
+      return { id: row.id, time: row.time, streams: refs.map((r) => r[0]), offsets: refs.map((r) => r[1]) };
     });
   }
 

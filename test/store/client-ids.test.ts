@@ -1,7 +1,7 @@
 /**
  * @module test/store/client-ids
  * The in-memory client-id index shared by the engines: replacement, conditional forget, expiry
- * order, the memory bound (and what it reports forgotten early) and queue compaction.
+ * order, the memory bound and queue compaction.
  */
 
 import { describe, expect, test } from "bun:test";
@@ -63,24 +63,6 @@ describe("ClientIdIndex", () => {
     expect(index.get("a", "c2")).toBeUndefined();
     expect(index.get("a", "c3")?.value).toBe(3);
     expect(index.get("a", "c5")?.value).toBe(5);
-  });
-
-  test("forgottenThrough is the latest time forgotten early by the bound, not by expiry or forget", () => {
-    const index = new ClientIdIndex<number>(2);
-    expect(index.forgottenThrough).toBe(Number.NEGATIVE_INFINITY);
-    index.add("alice", "c1", 1, 100);
-    index.add("alice", "c2", 2, 200);
-    index.forget("alice", "c1", 1);
-    index.add("alice", "c3", 3, 300);
-    expect(index.forgottenThrough).toBe(Number.NEGATIVE_INFINITY); // c1 was already gone
-    index.add("alice", "c4", 4, 400);
-    expect(index.forgottenThrough).toBe(200);
-    index.forgetBefore(350);
-    expect(index.forgottenThrough).toBe(200);
-    index.markForgotten(150);
-    expect(index.forgottenThrough).toBe(200);
-    index.clear();
-    expect(index.forgottenThrough).toBe(Number.NEGATIVE_INFINITY);
   });
 
   test("stays correct across queue compactions", () => {
