@@ -4,6 +4,7 @@ import { DisconnectCode, FrameType } from "../../proto/index.ts";
 import { createTokenService } from "../../src/auth/tokens.ts";
 import { ensureBinary, runBinary, tempDir } from "../helpers/binary.ts";
 import { TestClient } from "../helpers/client.ts";
+import { eventually } from "../helpers/frozen-clock.ts";
 
 const SECRET = "shutdown-test-secret-0123456789";
 beforeAll(() => ensureBinary(), 120_000);
@@ -26,7 +27,8 @@ test("SIGTERM: every client gets the reconnect code, spread over the drain windo
       }
     }
   })();
-  await Bun.sleep(200);
+  // Messages are being stored when SIGTERM comes: wait for some acknowledged sends, not for a time.
+  await eventually(() => acked.length >= 20, "20 acknowledged sends before SIGTERM", 10_000);
   const closes = clients.map((c) => c.closed.then((e) => ({ ...e, at: Date.now() })));
   const started = Date.now();
   server.proc.kill("SIGTERM");
