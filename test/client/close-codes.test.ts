@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { DEFAULT_RECONNECT, reconnectDelay } from "../../client/index.ts";
 import { startTestServer } from "../helpers/server.ts";
-import { clientFor, next, record, until } from "./helpers.ts";
+import { clientFor, FAST, next, record, until } from "./helpers.ts";
 
 const API_KEY = "client-test-api-key-0123456789";
 
@@ -30,7 +30,10 @@ test("4501 (token revoked): the client stops, fails what is pending, and never r
   expect(drops).toEqual([{ code: 4501, reason: "token revoked", willReconnect: false }]);
   expect(client.state).toBe("closed");
   expect(await client.publish("public:x", "after").catch((e: unknown) => e)).toMatchObject({ kind: "closed", code: 4501 });
-  await Bun.sleep(300);
+  // Sentinel: a timer set now, due after the longest reconnect delay these options allow. Timers
+  // of one process fire in deadline order, so a reconnect timer (its attempt calls the token
+  // provider at once) would have fired before this one, however busy the machine.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(FAST.maxDelayMs, FAST.restartJitterMs) + 1));
   expect(calls).toBe(1);
   expect(server.node.sessionsOf("ivan").size).toBe(0);
 });
