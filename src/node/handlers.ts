@@ -85,12 +85,13 @@ async function join(node: NodeContext, session: Session, frame: JoinFrame): Prom
   // This attempt owns the room's join until it completes; a LEAVE ends it, a later JOIN (after a
   // LEAVE) replaces it. `current()` says whether this attempt still owns it.
   const attempt = {};
-  session.joining.set(room, attempt);
-  const current = () => !session.closed && session.joining.get(room) === attempt;
+  const joining = (session.joining ??= new Map());
+  joining.set(room, attempt);
+  const current = () => !session.closed && joining.get(room) === attempt;
   try {
     return await joinAttempt(node, session, frame, current);
   } finally {
-    if (session.joining.get(room) === attempt) session.joining.delete(room);
+    if (joining.get(room) === attempt) joining.delete(room);
   }
 }
 
@@ -184,7 +185,7 @@ async function joinAttempt(node: NodeContext, session: Session, frame: JoinFrame
  */
 async function undoJoin(node: NodeContext, session: Session, room: string): Promise<undefined> {
   const open = !session.closed;
-  if (open && session.joining.has(room)) {
+  if (open && session.joining?.has(room)) {
     throw new RequestError(ReplyCode.BadRequest, `left room ${room} before the join completed`);
   }
   if (open && !session.rooms.has(room)) session.ws.unsubscribe(session.topic(roomKey(room)));
@@ -204,7 +205,7 @@ function announceJoin(node: NodeContext, session: Session, room: string, change:
 
 async function leave(node: NodeContext, session: Session, frame: LeaveFrame): Promise<unknown> {
   if (!session.rooms.delete(frame.room)) throw new RequestError(ReplyCode.BadRequest, `not in room ${frame.room}`);
-  session.joining.delete(frame.room);
+  session.joining?.delete(frame.room);
   await node.leaveRoom(session, frame.room);
   return {};
 }

@@ -600,7 +600,7 @@ export class Node implements NodeContext {
     const sessions = [...this.sessionsOf(user)].filter((s) => s.rooms.has(room));
     for (const session of sessions) {
       session.rooms.delete(room);
-      session.joining.delete(room);
+      session.joining?.delete(room);
       await this.leaveRoom(session, room);
     }
     if (sessions.length === 0) return 0;

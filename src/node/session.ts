@@ -55,8 +55,11 @@ export class Session {
   ackPending: number | undefined;
   /** ACKs with a `rid` waiting for that write, to be answered `{offset}`. */
   ackWaiters: Array<{ resolve: (result: { offset: number }) => void; reject: (err: unknown) => void }> | undefined;
-  /** The JOIN attempt in progress per room; a later JOIN or a LEAVE of the room replaces or ends it. */
-  readonly joining = new Map<string, object>();
+  /**
+   * The JOIN attempt in progress per room; a later JOIN or a LEAVE of the room replaces or ends it.
+   * Created on a session's first JOIN (most idle sessions never need one).
+   */
+  joining: Map<string, object> | undefined;
   closed = false;
   /** Catch-up buffers by fan-out key, only while catching up. */
   catchUp: Map<string, CatchUpBuffer> | undefined;
