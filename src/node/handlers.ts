@@ -36,7 +36,7 @@ import { ACK_CURSOR, inboxStream, READ_CURSOR_PREFIX, readCursor, roomKey, roomS
 import { channelFor, storedToFrame } from "./messages.ts";
 import type { NodeContext } from "./context.ts";
 import { RequestError } from "./request-error.ts";
-import type { Session } from "./session.ts";
+import { SessionWork, type Session } from "./session.ts";
 import { HISTORY_MAX_BYTES, readCost, RECOVERY_MAX_BYTES, UNREAD_INBOX_SCAN, UNREAD_MAX, UNREAD_MAX_ROOMS, yieldToLoop } from "./costs.ts";
 
 /** A request handler (see the module comment for what it returns). */
@@ -85,7 +85,7 @@ async function join(node: NodeContext, session: Session, frame: JoinFrame): Prom
   // This attempt owns the room's join until it completes; a LEAVE ends it, a later JOIN (after a
   // LEAVE) replaces it. `current()` says whether this attempt still owns it.
   const attempt = {};
-  const joining = (session.joining ??= new Map());
+  const joining = (session.work ??= new SessionWork()).joining;
   joining.set(room, attempt);
   const current = () => !session.closed && joining.get(room) === attempt;
   try {
@@ -185,7 +185,7 @@ async function joinAttempt(node: NodeContext, session: Session, frame: JoinFrame
  */
 async function undoJoin(node: NodeContext, session: Session, room: string): Promise<undefined> {
   const open = !session.closed;
-  if (open && session.joining?.has(room)) {
+  if (open && session.work?.joining.has(room)) {
     throw new RequestError(ReplyCode.BadRequest, `left room ${room} before the join completed`);
   }
   if (open && !session.rooms.has(room)) session.ws.unsubscribe(session.topic(roomKey(room)));
@@ -205,7 +205,7 @@ function announceJoin(node: NodeContext, session: Session, room: string, change:
 
 async function leave(node: NodeContext, session: Session, frame: LeaveFrame): Promise<unknown> {
   if (!session.rooms.delete(frame.room)) throw new RequestError(ReplyCode.BadRequest, `not in room ${frame.room}`);
-  session.joining?.delete(frame.room);
+  session.work?.joining.delete(frame.room);
   await node.leaveRoom(session, frame.room);
   return {};
 }
@@ -281,20 +281,22 @@ async function status(node: NodeContext, _session: Session, frame: StatusFrame):
  * ACK with a `rid` is answered `{offset}` (the stored acknowledgement) once that write is done.
  */
 function ack(node: NodeContext, session: Session, frame: AckFrame): Promise<{ offset: number }> | undefined {
-  const scheduled = session.ackPending !== undefined;
-  session.ackPending = Math.max(session.ackPending ?? 0, frame.offset);
+  const work = (session.work ??= new SessionWork());
+  const scheduled = work.ackPending !== undefined;
+  work.ackPending = Math.max(work.ackPending ?? 0, frame.offset);
   if (!scheduled) setImmediate(() => void writeAck(node, session));
   if (frame.rid === undefined) return undefined;
   const { promise, resolve, reject } = Promise.withResolvers<{ offset: number }>();
-  (session.ackWaiters ??= []).push({ resolve, reject });
+  (work.ackWaiters ??= []).push({ resolve, reject });
   return promise;
 }
 
 async function writeAck(node: NodeContext, session: Session): Promise<void> {
-  const offset = session.ackPending ?? 0;
-  const waiters = session.ackWaiters;
-  session.ackPending = undefined;
-  session.ackWaiters = undefined;
+  const work = (session.work ??= new SessionWork());
+  const offset = work.ackPending ?? 0;
+  const waiters = work.ackWaiters;
+  work.ackPending = undefined;
+  work.ackWaiters = undefined;
   try {
     const info = await node.store.streamInfo(inboxStream(session.user));
     const stored = await node.store.advanceCursor(session.user, ACK_CURSOR, Math.min(offset, info.head));

@@ -39,7 +39,7 @@ import { RateBuckets } from "./rate.ts";
 import { RequestError } from "./request-error.ts";
 import { onMessageCommitted } from "./delivery.ts";
 import { deliverInbox } from "./inbox.ts";
-import { FRAMES_PER_MESSAGE, Session } from "./session.ts";
+import { FRAMES_PER_MESSAGE, Session, SessionWork } from "./session.ts";
 import { NodeStats } from "./stats.ts";
 
 export interface NodeDeps {
@@ -367,8 +367,9 @@ export class Node implements NodeContext {
    * it (in order) behind them; with {@link REQUEST_QUEUE_MAX} already waiting it is refused (429).
    */
   private runBounded(session: Session, frame: ClientFrame, handler: Handler): void {
-    if (session.pendingRequests >= this.config.maxPendingRequests) {
-      const queue = (session.requestQueue ??= []);
+    const work = (session.work ??= new SessionWork());
+    if (work.pendingRequests >= this.config.maxPendingRequests) {
+      const queue = (work.requestQueue ??= []);
       if (queue.length >= REQUEST_QUEUE_MAX) {
         const rid = ridOf(frame);
         if (rid !== undefined) this.replyError(session, rid, ReplyCode.RateLimited, `too many requests in flight (${this.config.maxPendingRequests} running, ${REQUEST_QUEUE_MAX} waiting)`);
@@ -377,7 +378,7 @@ export class Node implements NodeContext {
       queue.push(() => this.runBounded(session, frame, handler));
       return;
     }
-    session.pendingRequests++;
+    work.pendingRequests++;
     let result: unknown;
     try {
       result = handler(this, session, frame as never);
@@ -387,8 +388,8 @@ export class Node implements NodeContext {
     const done = Promise.resolve(result);
     this.settle(session, frame, done);
     void done.catch(() => undefined).finally(() => {
-      session.pendingRequests--;
-      const next = session.requestQueue?.shift();
+      work.pendingRequests--;
+      const next = work.requestQueue?.shift();
       if (next && !session.closed) next();
     });
   }
@@ -600,7 +601,7 @@ export class Node implements NodeContext {
     const sessions = [...this.sessionsOf(user)].filter((s) => s.rooms.has(room));
     for (const session of sessions) {
       session.rooms.delete(room);
-      session.joining?.delete(room);
+      session.work?.joining.delete(room);
       await this.leaveRoom(session, room);
     }
     if (sessions.length === 0) return 0;

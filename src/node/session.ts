@@ -33,6 +33,20 @@ export function sendBufferLimit(slowConsumerBytes: number): number {
 /** Most frames buffered per key while catching up. */
 export const CATCH_UP_MAX_FRAMES = 10_000;
 
+/** What a session has in progress (see {@link Session.work}). */
+export class SessionWork {
+  /** Store-backed requests still running (bounded by `maxPendingRequests`). */
+  pendingRequests = 0;
+  /** Store-backed requests waiting for one of those to finish, in arrival order (bounded). */
+  requestQueue: Array<() => void> | undefined;
+  /** The highest inbox offset ACKed and not yet written (ACKs are coalesced per tick). */
+  ackPending: number | undefined;
+  /** ACKs with a `rid` waiting for that write, to be answered `{offset}`. */
+  ackWaiters: Array<{ resolve: (result: { offset: number }) => void; reject: (err: unknown) => void }> | undefined;
+  /** The JOIN attempt in progress per room; a later JOIN or a LEAVE of the room replaces or ends it. */
+  readonly joining = new Map<string, object>();
+}
+
 export class Session {
   ws!: ServerWebSocket<Session>;
   /** Rooms joined (or being joined). */
@@ -47,19 +61,8 @@ export class Session {
   readonly bucket: RateBucket;
   /** Consecutive frames refused by the rate limiter. */
   strikes = 0;
-  /** Store-backed requests of this session still running (bounded by `maxPendingRequests`). */
-  pendingRequests = 0;
-  /** Store-backed requests waiting for one of those to finish, in arrival order (bounded). */
-  requestQueue: Array<() => void> | undefined;
-  /** The highest inbox offset ACKed and not yet written (ACKs are coalesced per tick). */
-  ackPending: number | undefined;
-  /** ACKs with a `rid` waiting for that write, to be answered `{offset}`. */
-  ackWaiters: Array<{ resolve: (result: { offset: number }) => void; reject: (err: unknown) => void }> | undefined;
-  /**
-   * The JOIN attempt in progress per room; a later JOIN or a LEAVE of the room replaces or ends it.
-   * Created on a session's first JOIN (most idle sessions never need one).
-   */
-  joining: Map<string, object> | undefined;
+  /** Requests, JOINs and ACKs in progress: created on first use, so an idle session carries none. */
+  work: SessionWork | undefined;
   closed = false;
   /** Catch-up buffers by fan-out key, only while catching up. */
   catchUp: Map<string, CatchUpBuffer> | undefined;

@@ -54,7 +54,7 @@ test("a slow consumer (stops reading) is disconnected with 4001; others keep bei
   const raw = await rawConnect(server.port, `/ws?token=${await server.token("slow")}`);
   raw.sendFrame(encode([FrameType.Join, 1, "public:firehose"]));
   const slow = () => [...server.node.sessionsOf("slow")][0];
-  await eventually(() => slow()?.rooms.has("public:firehose") === true && !slow()!.joining?.has("public:firehose"), "the slow session's join");
+  await eventually(() => slow()?.rooms.has("public:firehose") === true && !slow()!.work?.joining.has("public:firehose"), "the slow session's join");
   raw.socket.pause(); // stop reading: the kernel buffers fill, then Bun's
   const fast = await server.client("fast");
   await fast.request({ type: FrameType.Join, room: "public:firehose" });
