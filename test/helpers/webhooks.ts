@@ -88,22 +88,8 @@ export function startWebhookReceiver(secret: string, options: WebhookReceiverOpt
     },
   });
 
-  const waitUntil = (check: () => boolean, timeoutMs: number, what: string): Promise<void> => {
-    if (check()) return Promise.resolve();
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    const listener = () => {
-      if (!check()) return;
-      listeners.delete(listener);
-      clearTimeout(deadline);
-      resolve();
-    };
-    const deadline = setTimeout(() => {
-      listeners.delete(listener);
-      reject(new Error(`webhook receiver: ${what} not seen in ${timeoutMs} ms (${events.length} events, ${requestIds.length} requests)`));
-    }, timeoutMs);
-    listeners.add(listener);
-    return promise;
-  };
+  const waitUntil = (check: () => boolean, timeoutMs: number, what: string): Promise<void> =>
+    untilNotified(listeners, check, timeoutMs, () => `webhook receiver: ${what} not seen in ${timeoutMs} ms (${events.length} events, ${requestIds.length} requests)`);
 
   return {
     url: `http://127.0.0.1:${server.port}/hook`,
@@ -165,20 +151,7 @@ export function observe(dispatcher: WebhookDispatcher) {
     },
     /** Resolves once `check` holds, re-checked after every report. */
     until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-      if (check()) return Promise.resolve();
-      const { promise, resolve, reject } = Promise.withResolvers<void>();
-      const listener = () => {
-        if (!check()) return;
-        listeners.delete(listener);
-        clearTimeout(deadline);
-        resolve();
-      };
-      const deadline = setTimeout(() => {
-        listeners.delete(listener);
-        reject(new Error(`dispatcher: condition not met in ${timeoutMs} ms (${log.length} reports)`));
-      }, timeoutMs);
-      listeners.add(listener);
-      return promise;
+      return untilNotified(listeners, check, timeoutMs, () => `dispatcher: condition not met in ${timeoutMs} ms (${log.length} reports)`);
     },
     /** Resolves with the `n`th attempt outcome (1-based), waiting for it if needed. */
     async attempt(n: number, timeoutMs = 5000) {
@@ -186,4 +159,25 @@ export function observe(dispatcher: WebhookDispatcher) {
       return this.of("attempted")[n - 1]!;
     },
   };
+}
+
+/**
+ * Resolves once `check` holds, re-checked whenever a listener in `listeners` is called; rejects with
+ * `problem()` after `timeoutMs`.
+ */
+function untilNotified(listeners: Set<() => void>, check: () => boolean, timeoutMs: number, problem: () => string): Promise<void> {
+  if (check()) return Promise.resolve();
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  const listener = () => {
+    if (!check()) return;
+    listeners.delete(listener);
+    clearTimeout(deadline);
+    resolve();
+  };
+  const deadline = setTimeout(() => {
+    listeners.delete(listener);
+    reject(new Error(problem()));
+  }, timeoutMs);
+  listeners.add(listener);
+  return promise;
 }
