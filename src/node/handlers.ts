@@ -44,6 +44,8 @@ export type Handler<F extends ClientFrame = never> = (node: NodeContext, session
 
 const HISTORY_DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
+/** Messages read per step by HISTORY and recovering JOINs (the event loop runs between steps). */
+const READ_STEP = 100;
 
 function requireRoomAccess(node: NodeContext, session: Session, room: string): void {
   checkRoomName(room);
@@ -129,7 +131,7 @@ async function joinAttempt(node: NodeContext, session: Session, frame: JoinFrame
         let after = since.offset;
         let bytes = 0;
         for (;;) {
-          const page = await node.store.read(stream, { after, limit: MAX_LIMIT });
+          const page = await node.store.read(stream, { after, limit: READ_STEP });
           messages = messages.concat(page.messages);
           for (const m of page.messages) bytes += m.payload.byteLength;
           if (page.messages.length > 0) after = page.messages[page.messages.length - 1]!.offset;
@@ -137,7 +139,7 @@ async function joinAttempt(node: NodeContext, session: Session, frame: JoinFrame
             reason = "too_many";
             break;
           }
-          if (page.messages.length < MAX_LIMIT || !current()) break;
+          if (page.messages.length < READ_STEP || !current()) break;
           await yieldToLoop();
         }
         node.charge(session, readCost(0, bytes));
@@ -227,36 +229,59 @@ function broadcast(node: NodeContext, session: Session, frame: BroadcastFrame): 
 async function history(node: NodeContext, session: Session, frame: HistoryFrame): Promise<unknown> {
   const limit = checkLimit(frame.limit);
   const target = parseChannel(frame.channel);
-  const query = { limit, ...(frame.before !== undefined ? { before: frame.before } : {}), ...(frame.after !== undefined ? { after: frame.after } : {}) };
   if ("room" in target) {
     requireRoomAccess(node, session, target.room);
     if (namespaceOf(node.config.namespaces, target.room).ephemeral) {
       return { epoch: "", head: 0, oldest: 1, messages: [] };
     }
-    const page = await node.store.read(roomStream(target.room), query);
-    return historyReply(node, session, page, frame.after !== undefined);
   }
-  const page = await node.store.read(inboxStream(session.user), { ...query, peer: target.peer });
-  return historyReply(node, session, page, frame.after !== undefined);
+  const stream = "room" in target ? roomStream(target.room) : inboxStream(session.user);
+  const peer = "peer" in target ? { peer: target.peer } : {};
+  const page = await readBounded(node, stream, frame, limit, peer);
+  node.charge(session, readCost(0, page.bytes)); // the limit was charged on arrival
+  return { epoch: page.epoch, head: page.head, oldest: page.oldest, messages: wireMessages(page.messages, session.user) };
 }
 
 /**
- * A HISTORY result of at most {@link HISTORY_MAX_BYTES} payload bytes (at least one message): the
- * messages nearest the position asked for are kept (the oldest after `after`, else the newest), so
- * the client pages on from the last one it got. The read is charged to the session.
+ * Reads at most `limit` messages and {@link HISTORY_MAX_BYTES} of payloads (always at least one
+ * message) in steps of {@link READ_STEP} messages, giving the event loop back between steps: with
+ * `after`, the oldest ones after it (and before `before`); else the newest ones before `before`. So
+ * neither the reply nor what is read for it grows past the byte budget by more than one step; the
+ * client pages on from the last message it got.
  */
-function historyReply(node: NodeContext, session: Session, page: ReadResult, fromAfter: boolean): unknown {
-  let messages = page.messages;
+async function readBounded(
+  node: NodeContext,
+  stream: string,
+  range: { before?: number | undefined; after?: number | undefined },
+  limit: number,
+  peer: { peer?: string },
+): Promise<ReadResult & { bytes: number }> {
+  const forward = range.after !== undefined;
+  let after = range.after;
+  let before = range.before;
+  let messages: StoredMessage[] = [];
   let bytes = 0;
-  let kept = 0;
-  for (; kept < messages.length; kept++) {
-    const m = messages[fromAfter ? kept : messages.length - 1 - kept]!;
-    if (kept > 0 && bytes + m.payload.byteLength > HISTORY_MAX_BYTES) break;
-    bytes += m.payload.byteLength;
+  let info: ReadResult | undefined;
+  for (;;) {
+    const step = Math.min(READ_STEP, limit - messages.length);
+    const page = await node.store.read(stream, { limit: step, ...(after !== undefined ? { after } : {}), ...(before !== undefined ? { before } : {}), ...peer });
+    info ??= page;
+    // Keep messages while they fit the budget (the first always does), nearest the start first.
+    const ordered = forward ? page.messages : [...page.messages].reverse();
+    const kept: StoredMessage[] = [];
+    for (const m of ordered) {
+      if (messages.length + kept.length > 0 && bytes + m.payload.byteLength > HISTORY_MAX_BYTES) break;
+      bytes += m.payload.byteLength;
+      kept.push(m);
+    }
+    messages = forward ? messages.concat(kept) : kept.reverse().concat(messages);
+    const budgetSpent = kept.length < ordered.length;
+    if (budgetSpent || page.messages.length < step || messages.length >= limit) break;
+    if (forward) after = messages[messages.length - 1]!.offset;
+    else before = messages[0]!.offset;
+    await yieldToLoop();
   }
-  if (kept < messages.length) messages = fromAfter ? messages.slice(0, kept) : messages.slice(messages.length - kept);
-  node.charge(session, readCost(0, bytes)); // the limit was charged on arrival
-  return { epoch: page.epoch, head: page.head, oldest: page.oldest, messages: wireMessages(messages, session.user) };
+  return { epoch: info.epoch, head: info.head, oldest: info.oldest, messages, bytes };
 }
 
 async function presence(node: NodeContext, session: Session, frame: PresenceFrame): Promise<unknown> {

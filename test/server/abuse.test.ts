@@ -239,6 +239,23 @@ describe("expensive requests are charged by their cost", () => {
     expect(fromStart.messages[0][3]).toBe(1);
   });
 
+  test("a HISTORY over large payloads reads in steps: what it reads stays near the reply's 1 MiB", async () => {
+    await using server = await startTestServer({ maxPayloadBytes: 64 * 1024 });
+    await fillRoom(server.node.store, "public:huge", 300, "writer", 60_000);
+    let readBytes = 0;
+    const read = server.node.store.read.bind(server.node.store);
+    server.node.store.read = async (stream, query) => {
+      const page = await read(stream, query);
+      for (const m of page.messages) readBytes += m.payload.byteLength;
+      return page;
+    };
+    const c = await server.client("reader");
+    const page = await c.request({ type: FrameType.History, channel: "public:huge", limit: 1000 });
+    expect(page.messages.length).toBeLessThan(20);
+    // 300 × 60 KB = 18 MB stored; one step of 100 messages past the budget at most.
+    expect(readBytes).toBeLessThan(1024 * 1024 + 100 * 60_100);
+  });
+
   test("a recovering JOIN over more than 8 MiB of payloads answers too_many instead", async () => {
     await using server = await startTestServer({ maxPayloadBytes: 64 * 1024 });
     const c = await server.client("reader");
