@@ -238,7 +238,7 @@ async function history(node: NodeContext, session: Session, frame: HistoryFrame)
   const stream = "room" in target ? roomStream(target.room) : inboxStream(session.user);
   const peer = "peer" in target ? { peer: target.peer } : {};
   const page = await readBounded(node, stream, frame, limit, peer);
-  node.charge(session, readCost(0, page.bytes)); // the limit was charged on arrival
+  node.charge(session, readCost(0, page.readBytes)); // the limit was charged on arrival
   return { epoch: page.epoch, head: page.head, oldest: page.oldest, messages: wireMessages(page.messages, session.user) };
 }
 
@@ -255,17 +255,19 @@ async function readBounded(
   range: { before?: number | undefined; after?: number | undefined },
   limit: number,
   peer: { peer?: string },
-): Promise<ReadResult & { bytes: number }> {
+): Promise<ReadResult & { readBytes: number }> {
   const forward = range.after !== undefined;
   let after = range.after;
   let before = range.before;
   let messages: StoredMessage[] = [];
   let bytes = 0;
+  let readBytes = 0;
   let info: ReadResult | undefined;
   for (;;) {
     const step = Math.min(READ_STEP, limit - messages.length);
     const page = await node.store.read(stream, { limit: step, ...(after !== undefined ? { after } : {}), ...(before !== undefined ? { before } : {}), ...peer });
     info ??= page;
+    for (const m of page.messages) readBytes += m.payload.byteLength;
     // Keep messages while they fit the budget (the first always does), nearest the start first.
     const ordered = forward ? page.messages : [...page.messages].reverse();
     const kept: StoredMessage[] = [];
@@ -281,7 +283,7 @@ async function readBounded(
     else before = messages[0]!.offset;
     await yieldToLoop();
   }
-  return { epoch: info.epoch, head: info.head, oldest: info.oldest, messages, bytes };
+  return { epoch: info.epoch, head: info.head, oldest: info.oldest, messages, readBytes };
 }
 
 async function presence(node: NodeContext, session: Session, frame: PresenceFrame): Promise<unknown> {
