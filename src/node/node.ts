@@ -123,7 +123,7 @@ export class Node implements NodeContext {
   private slowCheck: ReturnType<typeof setInterval> | undefined;
   /** True once shutdown began: no new sessions. */
   draining = false;
-  /** Hooks for other modules (webhooks, metrics); each is optional. */
+  /** Observers of what the node does (metrics, webhooks): `events.add(observer)`. */
   readonly events: NodeObservers;
   /** Token revocation check (the server API's deny-list); undefined = nothing revoked. */
   readonly isRevoked: ((claims: Claims) => boolean) | undefined;
