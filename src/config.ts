@@ -40,9 +40,12 @@ export interface Config {
   maxRoomsPerSession: number;
   maxSessionsPerUser: number;
   maxConnections: number;
-  /** Token-bucket refill per session, frames per second. */
+  /**
+   * Token-bucket refill per user (shared by the user's sessions on this node), tokens per second.
+   * A frame takes one token; expensive requests and large messages take more (node/costs.ts).
+   */
   ratePerSecond: number;
-  /** Token-bucket size per session, frames. */
+  /** Token-bucket size per user, tokens. */
   rateBurst: number;
   /**
    * Store-backed requests (HISTORY, JOIN, UNREAD, READ, EDIT, RECALL) one session may have in
@@ -183,8 +186,8 @@ export const SETTINGS: Record<Exclude<keyof Config, "devMode">, { env: string; f
   maxRoomsPerSession: { env: "HUBBUB_MAX_ROOMS_PER_SESSION", flag: "max-rooms-per-session", kind: "int", doc: "rooms one session may join" },
   maxSessionsPerUser: { env: "HUBBUB_MAX_SESSIONS_PER_USER", flag: "max-sessions-per-user", kind: "int", doc: "concurrent sessions per user" },
   maxConnections: { env: "HUBBUB_MAX_CONNECTIONS", flag: "max-connections", kind: "int", doc: "connections per process" },
-  ratePerSecond: { env: "HUBBUB_RATE_PER_SECOND", flag: "rate-per-second", kind: "int", doc: "frames per second per session" },
-  rateBurst: { env: "HUBBUB_RATE_BURST", flag: "rate-burst", kind: "int", doc: "rate-limit burst, frames" },
+  ratePerSecond: { env: "HUBBUB_RATE_PER_SECOND", flag: "rate-per-second", kind: "int", doc: "rate-limit tokens per second per user (a frame takes 1, costly requests more)" },
+  rateBurst: { env: "HUBBUB_RATE_BURST", flag: "rate-burst", kind: "int", doc: "rate-limit burst per user, tokens" },
   maxPendingRequests: { env: "HUBBUB_MAX_PENDING_REQUESTS", flag: "max-pending-requests", kind: "int", doc: "store requests in flight per session" },
   rateMaxStrikes: { env: "HUBBUB_RATE_MAX_STRIKES", flag: "rate-max-strikes", kind: "int", doc: "consecutive limited frames before disconnect" },
   slowConsumerBytes: { env: "HUBBUB_SLOW_CONSUMER_BYTES", flag: "slow-consumer-bytes", kind: "int", doc: "buffered bytes before a slow consumer is closed" },
